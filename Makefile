@@ -1,0 +1,67 @@
+# Zhitong (直通) — closed-loop direct approval of construction projects.
+# `make run` and `make test` do all the set-up on a fresh Debian machine with Python 3.11.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock 2>/dev/null | md5sum | cut -c1-12)
+PROTOS := $(shell find proto -name '*.proto')
+GEN_STAMP := gen/.stamp
+RUN_ENV := config/run.env
+
+.DEFAULT_GOAL := help
+.PHONY: help setup proto run demo test test-unit test-integration test-e2e lint migrate lock clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: $(STAMP) $(GEN_STAMP) ## Create .venv, install the locked dependencies, generate gRPC code
+
+$(STAMP): requirements.lock
+	@tools/ensure_python.sh "$(PYTHON)" $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.lock
+	@echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/zhitong.pth
+	@echo "$(CURDIR)/gen" >> $$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/zhitong.pth
+	@rm -f $(VENV)/.installed-* && touch $@
+
+proto: $(STAMP) $(GEN_STAMP) ## Generate Python gRPC code from proto/ into gen/
+
+$(GEN_STAMP): $(PROTOS) $(STAMP)
+	@rm -rf gen && mkdir -p gen
+	$(PY) -m grpc_tools.protoc -I proto --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS)
+	@touch $@
+
+migrate: setup ## Apply every service's Alembic migrations (embedded SQLite or *_DATABASE_URL)
+	$(PY) -m kit.migrate workflow intake gateway
+
+run: setup ## Start the whole suite (manual clock, SQLite under var/, RabbitMQ if none answers), with demo data
+	@set -a && source $(RUN_ENV) && set +a && tools/ensure_rabbitmq.sh
+	@set -a && source $(RUN_ENV) && set +a && $(PY) -m kit.migrate workflow intake gateway \
+	  && $(PY) -m services.gateway.users --demo
+	@set -a && source $(RUN_ENV) && set +a && exec $(VENV)/bin/honcho -f Procfile start
+
+demo: setup ## Replay weeks of approvals through the API of a running suite (after `make run`)
+	@set -a && source $(RUN_ENV) && set +a && $(PY) -m tools.demo
+
+test: setup ## All tests: unit, integration (PostgreSQL), end to end (the suite as `make run` starts it)
+	@tools/ensure_rabbitmq.sh
+	$(PY) -m pytest -q tests
+
+test-unit: setup ## Unit tests only (no servers needed)
+	$(PY) -m pytest -q tests -m "not integration and not e2e"
+
+test-integration: setup ## Integration tests on the machine's PostgreSQL
+	$(PY) -m pytest -q tests -m integration
+
+test-e2e: setup ## End-to-end tests: the suite started as `make run` starts it, driven through the gateway
+	$(PY) -m pytest -q tests -m e2e
+
+lint: setup ## ruff on the Python code
+	$(VENV)/bin/ruff check kit services tests tools
+	$(VENV)/bin/ruff format --check kit services tests tools
+
+lock: setup ## Re-resolve requirements.in into requirements.lock
+	$(VENV)/bin/uv pip compile requirements.in -o requirements.lock --python-version 3.11
+
+clean: ## Remove the virtualenv, generated code and local data
+	rm -rf $(VENV) gen var

@@ -1,0 +1,99 @@
+"""Settings read from the environment in one place, with one clear message when something is missing or wrong.
+
+Every service builds a small frozen dataclass from these helpers in its `create_server()`; nothing reads
+`os.environ` elsewhere.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the process stops with this message."""
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def text(name: str, default: str | None = None) -> str:
+    """The value of `name`, or `default`; a missing value without default stops the process."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if default is None:
+            raise ConfigError(f"setting {name} is required but not set")
+        return default
+    return value
+
+
+def integer(name: str, default: int) -> int:
+    raw = text(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"setting {name} must be a whole number, got {raw!r}") from None
+
+
+def number(name: str, default: float) -> float:
+    raw = text(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"setting {name} must be a number, got {raw!r}") from None
+
+
+def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = text(name, default)
+    if value not in allowed:
+        raise ConfigError(f"setting {name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def words(name: str, default: str = "") -> tuple[str, ...]:
+    """A comma-separated list."""
+    return tuple(w.strip() for w in text(name, default or ",").split(",") if w.strip())
+
+
+def var_dir() -> Path:
+    """Where embedded databases, uploaded files and local state live (default `var/` in the checkout)."""
+    path = Path(text("ZHITONG_VAR_DIR", str(ROOT / "var")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(service: str) -> str:
+    """`<SERVICE>_DATABASE_URL`, or the embedded SQLite file `var/<service>.db`."""
+    return text(f"{service.upper()}_DATABASE_URL", f"sqlite:///{var_dir() / (service + '.db')}")
+
+
+def data_file(name: str, env: str) -> Path:
+    """A data file given by path in `env`, else the copy shipped in `data/`."""
+    path = Path(text(env, str(ROOT / "data" / name)))
+    if not path.is_file():
+        raise ConfigError(f"{env}: file {path} does not exist")
+    return path
+
+
+# Where each service listens; one table so that servers and clients agree.
+DEFAULT_PORTS = {
+    "workflow": (50051, 9101),
+    "intake": (50052, 9102),
+    "consult": (50053, 9103),
+    "rating": (50054, 9104),
+    "alerts": (50055, 9105),
+    "gateway": (8080, 9100),
+}
+
+
+def grpc_address(service: str) -> str:
+    """`<SERVICE>_GRPC_ADDR`: where clients reach the service (host:port)."""
+    return text(f"{service.upper()}_GRPC_ADDR", f"127.0.0.1:{DEFAULT_PORTS[service][0]}")
+
+
+def grpc_port(service: str) -> int:
+    """The port a service's gRPC server binds, taken from its address setting."""
+    return int(grpc_address(service).rsplit(":", 1)[1])
+
+
+def metrics_port(service: str) -> int:
+    return integer(f"{service.upper()}_METRICS_PORT", DEFAULT_PORTS[service][1])

@@ -1,0 +1,81 @@
+"""gRPC clients for service-to-service and gateway calls: one channel per target and process, the caller's
+request id forwarded, deadlines on every call, and errors turned back into `ServiceError` with the problem
+details that the server attached."""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from kit import logs
+from kit.grpc_server import MAX_MESSAGE_BYTES, PROBLEM_KEY
+
+
+@dataclass
+class ServiceError(Exception):
+    code: grpc.StatusCode
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code.name}: {self.message}"
+
+
+class _RequestIdInterceptor(grpc.UnaryUnaryClientInterceptor):
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        rid = logs.request_id.get()
+        if rid:
+            metadata = list(client_call_details.metadata or ()) + [("x-request-id", rid)]
+            client_call_details = client_call_details._replace(metadata=metadata)
+        return continuation(client_call_details, request)
+
+
+
+_channels: dict[str, grpc.Channel] = {}
+_lock = threading.Lock()
+
+
+def channel(address: str) -> grpc.Channel:
+    """The process's channel to `address` (created once; safe to share between threads)."""
+    with _lock:
+        ch = _channels.get(address)
+        if ch is None:
+            raw = grpc.insecure_channel(
+                address,
+                options=[
+                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ],
+            )
+            ch = _channels[address] = grpc.intercept_channel(raw, _RequestIdInterceptor())
+        return ch
+
+
+class Client:
+    """Wraps a generated stub: `client.call("GetProject", request)` with a deadline and error translation."""
+
+    def __init__(self, stub_class, address: str, timeout: float = 15.0):
+        self.address = address
+        self._stub = stub_class(channel(address))
+        self._timeout = timeout
+
+    def call(self, method: str, request, timeout: float | None = None):
+        try:
+            return getattr(self._stub, method)(request, timeout=timeout or self._timeout)
+        except grpc.RpcError as exc:
+            raise to_service_error(exc) from None
+
+
+def to_service_error(exc: grpc.RpcError) -> ServiceError:
+    details: dict[str, Any] = {}
+    for key, value in exc.trailing_metadata() or ():
+        if key == PROBLEM_KEY:
+            details = json.loads(value)
+    code = exc.code()
+    message = exc.details() or ""
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not details:
+        message = "后台服务暂时不可用，请稍后重试"
+    return ServiceError(code, message, details)

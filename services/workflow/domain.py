@@ -1,0 +1,689 @@
+"""Workflow use cases: plans, stage submission and acceptance through the one window, the item life cycle,
+colours and the audit trail. Pure Python: takes a session factory, a clock, the catalog and the calendar."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import false, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from kit import errors
+from kit.calendar import FALLBACK, WorkingCalendar, YearOverride, fallback_warning
+from kit.catalog import Catalog, ProjectFacts
+from kit.clock import Clock, local_today
+from kit.db import transaction
+from services.workflow import rules
+from services.workflow.models import (
+    AuditEntry,
+    CalendarYear,
+    IssuedDocument,
+    ItemInstance,
+    ProjectPlan,
+    StageRun,
+    Suspension,
+)
+
+STATUS_ZH = {
+    "pending": "待申报", "submitted": "已提交", "pre_review": "预审中", "accepted": "已受理",
+    "suspended": "已暂停(补正/特别程序)", "approved": "已办结(准予)", "refused": "不予许可", "withdrawn": "已撤回",
+    "open": "待申报", "completed": "已完成", "skipped": "无需办理",
+}
+ACTION_ZH = {
+    "pre_review": "预审", "accept": "受理", "suspend": "暂停计时", "resume": "恢复计时", "approve": "准予许可",
+    "refuse": "不予许可", "withdraw": "撤回", "return": "退回",
+}
+# action -> (statuses it may start from, status it leads to)
+ITEM_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "pre_review": (("submitted",), "pre_review"),
+    "accept": (("submitted", "pre_review"), "accepted"),
+    "suspend": (("accepted",), "suspended"),
+    "resume": (("suspended",), "accepted"),
+    "approve": (("accepted",), "approved"),
+    "refuse": (("accepted",), "refused"),
+    "withdraw": (("submitted", "pre_review", "accepted", "suspended"), "withdrawn"),
+}
+REASON_REQUIRED = {"suspend", "refuse", "withdraw", "return"}
+SEE_ALL_ROLES = ("supervisor", "admin", "system")
+HANDLER_ROLES = ("officer", "dept_head")
+WINDOW = "window"
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str
+    department: str = ""
+    enterprise: str = ""
+
+    @property
+    def at_window(self) -> bool:
+        return self.role in HANDLER_ROLES and self.department == WINDOW
+
+
+SYSTEM = Actor("system", "system")
+
+
+@dataclass
+class ItemView:
+    id: str
+    project_id: str
+    project_name: str
+    major: bool
+    code: str
+    stage: str
+    department: str
+    name_zh: str
+    status: str
+    colour: str | None
+    warning: bool
+    promised_days: int
+    effective_days: int
+    used_days: int
+    deadline: date | None
+    accepted_on: date | None
+    decided_on: date | None
+    suspended_days: int
+    materials: list[str]
+    produces: str
+    deferred_materials: list[str]
+
+
+@dataclass
+class StageView:
+    code: str
+    name_zh: str
+    status: str
+    colour: str | None
+    stage_days: int
+    accepted_on: date | None
+    planned_finish: date | None
+    projected_finish: date | None
+    finished_on: date | None
+    slack_days: int
+    used_days: int
+    return_reason: str
+    items: list[ItemView]
+
+
+@dataclass
+class ProjectView:
+    id: str
+    name: str
+    enterprise: str
+    agent: str
+    project_type: str
+    major: bool
+    status: str
+    colour: str
+    current_stage: str
+    target_days: int
+    used_days: int
+    projected_days: int
+    slack_days: int
+    created_at: object
+    stages: list[StageView]
+    documents: list[IssuedDocument]
+    calendar_warning: str = ""
+
+
+@dataclass
+class CalendarYearView:
+    year: int
+    source: str
+    days: list[tuple[date, bool, str]]
+    calendar_warning: str
+
+
+class CalendarStore:
+    """The working-day calendar with the admin-loaded years of this service's database; re-read every
+    `ttl` seconds so that several replicas agree soon after a load."""
+
+    def __init__(self, sessions: sessionmaker[Session], ttl: float = 30.0):
+        self._sessions = sessions
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._calendar: WorkingCalendar | None = None
+        self._loaded_at = 0.0
+
+    def calendar(self) -> WorkingCalendar:
+        with self._lock:
+            if self._calendar is None or time.monotonic() - self._loaded_at > self._ttl:
+                self._calendar = WorkingCalendar(self._read())
+                self._loaded_at = time.monotonic()
+            return self._calendar
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._calendar = None
+
+    def _read(self) -> dict[int, YearOverride]:
+        with self._sessions() as session:
+            rows = session.scalars(select(CalendarYear)).all()
+            return {
+                r.year: YearOverride(
+                    r.year, frozenset(map(date.fromisoformat, r.holidays)), frozenset(map(date.fromisoformat, r.workdays))
+                )
+                for r in rows
+            }
+
+
+@dataclass
+class Workflow:
+    sessions: sessionmaker[Session]
+    clock: Clock
+    catalog: Catalog
+    calendars: CalendarStore
+    policy: rules.ColourPolicy = field(default_factory=rules.ColourPolicy)
+
+    # ---------------- plans ----------------
+
+    def preview_plan(self, facts: ProjectFacts):
+        """The applicable items of a project with these facts, each with its effective limit; checks the facts."""
+        self._check_facts(facts)
+        return self.catalog.plan(facts)
+
+    def create_plan(
+        self, actor: Actor, project_id: str, name: str, enterprise: str, facts: ProjectFacts, agent: str = ""
+    ) -> ProjectView:
+        """Create the plan of a newly registered project: its stages, and its items with effective limits.
+        Idempotent: calling it again for the same project returns the existing plan."""
+        planned = self.preview_plan(facts)
+        if not project_id:
+            raise errors.Invalid("缺少项目编号")
+        ptype = self.catalog.project_types[facts.project_type]
+        with transaction(self.sessions) as session:
+            existing = session.get(ProjectPlan, project_id)
+            if existing is None:
+                now = self.clock.now()
+                plan = ProjectPlan(
+                    id=project_id, name=name, enterprise=enterprise, agent=agent, project_type=ptype.code,
+                    major=facts.major, regional_evaluation_zone=facts.regional_evaluation_zone,
+                    attributes=dict(facts.attributes), target_days=ptype.target_days, created_at=now,
+                )
+                session.add(plan)
+                stages_with_items = {p.item.stage for p in planned}
+                first_open = True
+                for stage in self.catalog.stages:
+                    status = "skipped"
+                    if stage.code in stages_with_items:
+                        status = "open" if first_open else "pending"
+                        if first_open:
+                            plan.current_stage = stage.code
+                        first_open = False
+                    plan.stages.append(
+                        StageRun(code=stage.code, order=stage.order, status=status, stage_days=ptype.stage_days[stage.code])
+                    )
+                for p in planned:
+                    plan.items.append(
+                        ItemInstance(
+                            id=str(uuid.uuid4()), code=p.item.code, stage=p.item.stage, department=p.item.department,
+                            name_zh=p.item.name_zh, promised_days=p.item.promised_days, effective_days=p.effective_days,
+                            materials=list(p.item.materials_for(facts.project_type)), produces=p.item.produces,
+                        )
+                    )
+                self._audit(session, actor, plan.id, "project", plan.id, "plan_created", "", "in_progress",
+                            f"{ptype.name_zh}，{len(planned)}个审批事项")
+        return self.get_project(SYSTEM, project_id)
+
+    def _check_facts(self, facts: ProjectFacts) -> None:
+        if facts.project_type not in self.catalog.project_types:
+            known = "、".join(self.catalog.project_types)
+            raise errors.Invalid(f"项目类型“{facts.project_type}”不存在，可选：{known}", field="type")
+
+    # ---------------- reading ----------------
+
+    def get_project(self, actor: Actor, project_id: str) -> ProjectView:
+        """One project with its stages, items, colours and issued documents, as the actor may see it."""
+        with self.sessions() as session:
+            plan = self._load_plan(session, project_id)
+            if plan is None or not self._visible(actor, plan):
+                raise errors.NotFound("项目不存在或无权查看")
+            return self._project_view(plan)
+
+    def list_projects(
+        self, actor: Actor, colour: str = "", stage: str = "", project_type: str = "", limit: int = 100, offset: int = 0
+    ) -> tuple[list[ProjectView], int, str]:
+        """Projects visible to the actor, filtered by colour, current stage and type; with the total count."""
+        if stage and stage not in {s.code for s in self.catalog.stages}:
+            raise errors.Invalid(f"阶段“{stage}”不存在", field="stage")
+        if project_type:
+            self._check_facts(ProjectFacts(project_type))
+        if colour and colour not in (rules.BLUE, rules.YELLOW, rules.RED):
+            raise errors.Invalid("颜色只能是 blue、yellow 或 red", field="colour")
+        with self.sessions() as session:
+            query = self._visible_plans(actor).options(selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items))
+            if stage:
+                query = query.where(ProjectPlan.current_stage == stage)
+            if project_type:
+                query = query.where(ProjectPlan.project_type == project_type)
+            query = query.order_by(ProjectPlan.created_at.desc(), ProjectPlan.id)
+            cal = self.calendars.calendar()
+            with cal.tracking() as fallback_years:
+                views = [self._project_view(plan) for plan in session.scalars(query).unique()]
+            if colour:
+                views = [v for v in views if v.colour == colour]
+            return views[offset: offset + limit], len(views), fallback_warning(fallback_years)
+
+    def list_items(
+        self, actor: Actor, department: str = "", status: str = "", colour: str = "", project_id: str = "",
+        limit: int = 500,
+    ) -> tuple[list[ItemView], str]:
+        """A department's queue (or a project's items), red first, then warnings, then by deadline; major
+        projects first at an equal deadline."""
+        if actor.role in HANDLER_ROLES and department and department != actor.department and not actor.at_window:
+            raise errors.Forbidden("只能查看本部门的事项")
+        if actor.role in HANDLER_ROLES and not department and not actor.at_window:
+            department = actor.department
+        if department and department not in self.catalog.departments:
+            raise errors.Invalid(f"部门“{department}”不存在", field="department")
+        if status and status not in STATUS_ZH:
+            raise errors.Invalid(f"状态“{status}”不存在", field="status")
+        with self.sessions() as session:
+            query = (
+                select(ItemInstance)
+                .join(ItemInstance.project)
+                .where(ProjectPlan.id.in_(self._visible_plans(actor).with_only_columns(ProjectPlan.id)))
+                .options(selectinload(ItemInstance.project))
+            )
+            if department:
+                query = query.where(ItemInstance.department == department)
+            if status:
+                query = query.where(ItemInstance.status == status)
+            if project_id:
+                query = query.where(ItemInstance.project_id == project_id)
+            cal = self.calendars.calendar()
+            today = local_today(self.clock)
+            with cal.tracking() as fallback_years:
+                views = [self._item_view(item, today, cal) for item in session.scalars(query)]
+            if colour:
+                views = [v for v in views if v.colour == colour]
+            rank = {rules.RED: 0}
+            views.sort(
+                key=lambda v: (
+                    rank.get(v.colour or "", 2 if not v.warning else 1),
+                    v.deadline or date.max,
+                    not v.major,
+                    v.code,
+                )
+            )
+            return views[:limit], fallback_warning(fallback_years)
+
+    def get_item(self, actor: Actor, item_id: str) -> tuple[ItemView, str]:
+        """One item with its timing."""
+        with self.sessions() as session:
+            item = self._load_item(session, actor, item_id)
+            cal = self.calendars.calendar()
+            with cal.tracking() as years:
+                view = self._item_view(item, local_today(self.clock), cal)
+            return view, fallback_warning(years)
+
+    def item_history(self, actor: Actor, item_id: str) -> list[AuditEntry]:
+        """The audit trail of one item, oldest first."""
+        with self.sessions() as session:
+            self._load_item(session, actor, item_id)
+            return list(
+                session.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.subject_type == "item", AuditEntry.subject_id == item_id)
+                    .order_by(AuditEntry.id)
+                )
+            )
+
+    # ---------------- stage submission and the window ----------------
+
+    def submit_stage(self, actor: Actor, project_id: str, stage_code: str, deferred: Iterable[str] = ()) -> StageView:
+        """The enterprise's one application for a stage: every item of the stage is submitted together.
+        Intake has checked the materials; `deferred` are those accepted as missing (容缺受理)."""
+        deferred = set(deferred)
+        with transaction(self.sessions) as session:
+            plan = self._load_plan(session, project_id, lock=True)
+            if plan is None or not self._visible(actor, plan):
+                raise errors.NotFound("项目不存在或无权查看")
+            if not self._acts_for_enterprise(actor, plan):
+                raise errors.Forbidden("只有建设单位或其帮办代办专员可以提交申请")
+            stage = self._stage(plan, stage_code)
+            if stage.status != "open":
+                raise errors.Conflict(
+                    f"阶段{stage.code}当前状态为“{STATUS_ZH.get(stage.status, stage.status)}”，不能提交申请",
+                    stage_status=stage.status,
+                )
+            stage.status, stage.submitted_at, stage.return_reason = "submitted", self.clock.now(), ""
+            self._audit(session, actor, plan.id, "stage", f"{plan.id}:{stage.code}", "submit", "open", "submitted",
+                        "容缺材料：" + "、".join(sorted(deferred)) if deferred else "")
+            for item in self._stage_items(plan, stage.code):
+                if item.status != "pending":
+                    continue
+                item.deferred_materials = sorted(deferred & set(item.materials))
+                self._move(session, actor, plan, item, "submit", "submitted")
+        return self._stage_view_of(project_id, stage_code)
+
+    def act_on_stage(self, actor: Actor, project_id: str, stage_code: str, action: str, reason: str = "") -> StageView:
+        """The window accepts a submitted stage (every item accepted that day, clocks start the next working
+        day) or returns it to the enterprise with a reason."""
+        if action not in ("accept", "return"):
+            raise errors.Invalid("操作只能是 accept（受理）或 return（退回）", field="action")
+        if action in REASON_REQUIRED and not reason.strip():
+            raise errors.Invalid("退回必须填写原因", field="reason")
+        with transaction(self.sessions) as session:
+            plan = self._load_plan(session, project_id, lock=True)
+            if plan is None or not self._visible(actor, plan):
+                raise errors.NotFound("项目不存在或无权查看")
+            if not actor.at_window:
+                raise errors.Forbidden("只有综合窗口人员可以受理或退回阶段申请")
+            stage = self._stage(plan, stage_code)
+            if stage.status != "submitted":
+                raise errors.Conflict(
+                    f"阶段{stage.code}当前状态为“{STATUS_ZH.get(stage.status, stage.status)}”，不能{ACTION_ZH[action]}",
+                    stage_status=stage.status,
+                )
+            today = local_today(self.clock)
+            stage_id = f"{plan.id}:{stage.code}"
+            if action == "accept":
+                stage.status, stage.accepted_on = "accepted", today
+                self._audit(session, actor, plan.id, "stage", stage_id, "accept", "submitted", "accepted", reason)
+                for item in self._stage_items(plan, stage.code):
+                    if item.status in ("submitted", "pre_review"):
+                        self._accept(session, actor, plan, item, today, reason)
+            else:
+                stage.status, stage.return_reason, stage.submitted_at = "open", reason, None
+                self._audit(session, actor, plan.id, "stage", stage_id, "return", "submitted", "open", reason)
+                for item in self._stage_items(plan, stage.code):
+                    if item.status in ("submitted", "pre_review"):
+                        item.deferred_materials = []
+                        self._move(session, actor, plan, item, "return", "pending", reason)
+        return self._stage_view_of(project_id, stage_code)
+
+    def supply_material(self, actor: Actor, project_id: str, material: str) -> list[str]:
+        """A material accepted as missing (容缺) is now on file: the items waiting for it may be decided."""
+        changed: list[str] = []
+        with transaction(self.sessions) as session:
+            plan = self._load_plan(session, project_id, lock=True)
+            if plan is None:
+                raise errors.NotFound("项目不存在")
+            for item in plan.items:
+                if material in (item.deferred_materials or []):
+                    item.deferred_materials = [m for m in item.deferred_materials if m != material]
+                    self._audit(session, actor, plan.id, "item", item.id, "material_supplied", item.status,
+                                item.status, f"补齐容缺材料 {material}")
+                    changed.append(item.id)
+        return changed
+
+    # ---------------- the item life cycle ----------------
+
+    def act_on_item(self, actor: Actor, item_id: str, action: str, reason: str = "") -> tuple[ItemView, str]:
+        """One step of an item's life cycle by its department (or the enterprise, to withdraw). Every step is
+        recorded in the audit trail; deciding the last item of a stage finishes the stage and opens the next."""
+        if action not in ITEM_TRANSITIONS:
+            raise errors.Invalid(f"操作“{action}”不存在，可选：{'、'.join(ITEM_TRANSITIONS)}", field="action")
+        if action in REASON_REQUIRED and not reason.strip():
+            raise errors.Invalid(f"{ACTION_ZH[action]}必须填写原因", field="reason")
+        with transaction(self.sessions) as session:
+            item = self._load_item(session, actor, item_id, lock=True)
+            plan = item.project
+            self._check_may(actor, plan, item, action)
+            sources, _target = ITEM_TRANSITIONS[action]
+            if item.status not in sources:
+                raise errors.Conflict(
+                    f"事项当前状态为“{STATUS_ZH[item.status]}”，不能{ACTION_ZH[action]}", status=item.status
+                )
+            today = local_today(self.clock)
+            cal = self.calendars.calendar()
+            with cal.tracking():
+                self._apply(session, actor, plan, item, action, reason, today, cal)
+        return self.get_item(actor, item_id)
+
+    def _check_may(self, actor: Actor, plan: ProjectPlan, item: ItemInstance, action: str) -> None:
+        handles = actor.role in HANDLER_ROLES and actor.department == item.department
+        if action == "withdraw":
+            allowed = self._acts_for_enterprise(actor, plan) or actor.at_window
+        elif action == "accept":
+            allowed = handles or actor.at_window
+        else:
+            allowed = handles
+        if not allowed:
+            raise errors.Forbidden(f"无权对该事项执行“{ACTION_ZH[action]}”（事项由{self._dept_name(item.department)}办理）")
+
+    def _apply(self, session, actor, plan, item, action, reason, today, cal) -> None:
+        if action == "approve" and item.deferred_materials:
+            names = "、".join(self._material_name(m) for m in item.deferred_materials)
+            raise errors.Conflict(f"容缺材料尚未补齐：{names}", missing=list(item.deferred_materials))
+        if action == "accept":
+            self._accept(session, actor, plan, item, today, reason)
+            return
+        if action == "suspend":
+            item.suspended_since = today
+            item.suspensions.append(Suspension(started_on=today, reason=reason))
+        elif action in ("resume", "withdraw") and item.suspended_since is not None:
+            item.suspended_days += cal.workdays_between(item.suspended_since, today)
+            item.suspended_since = None
+            item.suspensions[-1].resumed_on = today
+            item.deadline = rules.deadline(item.accepted_on, item.effective_days, item.suspended_days, cal)
+        if action in ("approve", "refuse", "withdraw"):
+            item.decided_on = today
+        self._move(session, actor, plan, item, action, ITEM_TRANSITIONS[action][1], reason)
+        if action == "approve" and item.produces:
+            if not any(d.material == item.produces for d in plan.documents):
+                plan.documents.append(
+                    IssuedDocument(project_id=plan.id, material=item.produces, item_id=item.id, item_code=item.code,
+                                   issued_on=today)
+                )
+        if action in ("approve", "refuse", "withdraw"):
+            self._finish_stage_if_decided(session, actor, plan, item.stage)
+
+    def _accept(self, session, actor, plan, item, today: date, reason: str) -> None:
+        item.accepted_on = today
+        item.deadline = rules.deadline(today, item.effective_days, 0, self.calendars.calendar())
+        self._move(session, actor, plan, item, "accept", "accepted", reason)
+        stage = self._stage(plan, item.stage)
+        if stage.accepted_on is None:
+            stage.accepted_on = today
+            if stage.status == "submitted":
+                stage.status = "accepted"
+
+    def _finish_stage_if_decided(self, session, actor, plan: ProjectPlan, stage_code: str) -> None:
+        items = self._stage_items(plan, stage_code)
+        if any(i.status not in rules.CLOSED_STATUSES for i in items):
+            return
+        stage = self._stage(plan, stage_code)
+        refused = any(i.status == "refused" for i in items)
+        old = stage.status
+        stage.status = "refused" if refused else "completed"
+        stage.finished_on = max((i.decided_on for i in items if i.decided_on), default=local_today(self.clock))
+        self._audit(session, SYSTEM, plan.id, "stage", f"{plan.id}:{stage.code}", "finish", old, stage.status,
+                    f"由{actor.username}的办理动作触发")
+        if refused:
+            plan.status = "stopped"
+            self._audit(session, SYSTEM, plan.id, "project", plan.id, "stop", "in_progress", "stopped",
+                        f"阶段{stage.code}有事项不予许可")
+            return
+        following = [s for s in plan.stages if s.order > stage.order and s.status == "pending"]
+        if following:
+            following[0].status = "open"
+            plan.current_stage = following[0].code
+            self._audit(session, SYSTEM, plan.id, "stage", f"{plan.id}:{following[0].code}", "open", "pending", "open",
+                        f"阶段{stage.code}已完成")
+        else:
+            plan.status, plan.finished_on = "completed", stage.finished_on
+            self._audit(session, SYSTEM, plan.id, "project", plan.id, "complete", "in_progress", "completed", "")
+
+    def _move(self, session, actor, plan, item, action: str, to_status: str, reason: str = "") -> None:
+        from_status, item.status = item.status, to_status
+        self._audit(session, actor, plan.id, "item", item.id, action, from_status, to_status, reason)
+
+    # ---------------- calendar ----------------
+
+    def calendar_year(self, year: int) -> CalendarYearView:
+        """Every day of a year with whether it is a working day, and where the schedule comes from."""
+        self._check_year(year)
+        cal = self.calendars.calendar()
+        source = cal.source(year)
+        return CalendarYearView(year, source, cal.year_days(year), fallback_warning([year] if source == FALLBACK else []))
+
+    def put_calendar_year(self, actor: Actor, year: int, holidays: Iterable[str], workdays: Iterable[str]) -> str:
+        """Load a year's published schedule (overrides the library for that year)."""
+        if actor.role != "admin":
+            raise errors.Forbidden("只有系统管理员可以导入日历")
+        self._check_year(year)
+        try:
+            hol = sorted({date.fromisoformat(d) for d in holidays})
+            work = sorted({date.fromisoformat(d) for d in workdays})
+            YearOverride(year, frozenset(hol), frozenset(work))
+        except (TypeError, ValueError) as exc:
+            raise errors.Invalid(f"日期有误：{exc}（格式 YYYY-MM-DD，且须在{year}年内）") from None
+        with transaction(self.sessions) as session:
+            row = session.get(CalendarYear, year)
+            old = "admin" if row else self.calendars.calendar().source(year)
+            if row is None:
+                row = CalendarYear(year=year)
+                session.add(row)
+            row.holidays, row.workdays = [d.isoformat() for d in hol], [d.isoformat() for d in work]
+            row.loaded_by, row.loaded_at = actor.username, self.clock.now()
+            self._audit(session, actor, "", "calendar", str(year), "load", old, "admin",
+                        f"节假日{len(hol)}天，调休上班{len(work)}天")
+        self.calendars.invalidate()
+        return "admin"
+
+    @staticmethod
+    def _check_year(year: int) -> None:
+        if not 2000 <= year <= 2100:
+            raise errors.Invalid("年份须在2000至2100之间", field="year")
+
+    # ---------------- views ----------------
+
+    def _project_view(self, plan: ProjectPlan) -> ProjectView:
+        cal = self.calendars.calendar()
+        today = local_today(self.clock)
+        with cal.tracking() as fallback_years:
+            stage_views: list[StageView] = []
+            stage_pairs = []
+            names = {s.code: s.name_zh for s in self.catalog.stages}
+            for stage in plan.stages:
+                pairs = []
+                item_views = []
+                for item in self._stage_items(plan, stage.code):
+                    clock = self._item_clock(item)
+                    timing = rules.item_timing(clock, today, cal, self.policy)
+                    pairs.append((clock, timing))
+                    item_views.append(self._item_view(item, today, cal, timing))
+                sclock = rules.StageClock(stage.status, stage.stage_days, stage.accepted_on, stage.finished_on, pairs)
+                stiming = rules.stage_timing(sclock, today, cal, self.policy)
+                stage_pairs.append((sclock, stiming))
+                stage_views.append(
+                    StageView(
+                        stage.code, names.get(stage.code, stage.code), stage.status, stiming.colour, stage.stage_days,
+                        stage.accepted_on, stiming.planned_finish, stiming.projected_finish, stage.finished_on,
+                        stiming.slack_days, stiming.used_days, stage.return_reason, item_views,
+                    )
+                )
+            ptiming = rules.project_timing(plan.target_days, stage_pairs, self.policy)
+        return ProjectView(
+            plan.id, plan.name, plan.enterprise, plan.agent, plan.project_type, plan.major, plan.status, ptiming.colour,
+            plan.current_stage if plan.status == "in_progress" else "", plan.target_days, ptiming.used_days,
+            ptiming.projected_days, ptiming.slack_days, plan.created_at, stage_views, list(plan.documents),
+            fallback_warning(fallback_years),
+        )
+
+    @staticmethod
+    def _item_clock(item: ItemInstance) -> rules.ItemClock:
+        return rules.ItemClock(
+            item.status, item.effective_days, item.accepted_on, item.decided_on, item.suspended_days,
+            item.suspended_since,
+        )
+
+    def _item_view(self, item: ItemInstance, today: date, cal: WorkingCalendar, timing=None) -> ItemView:
+        timing = timing or rules.item_timing(self._item_clock(item), today, cal, self.policy)
+        return ItemView(
+            item.id, item.project_id, item.project.name, item.project.major, item.code, item.stage, item.department,
+            item.name_zh, item.status, timing.colour, timing.warning, item.promised_days, item.effective_days,
+            timing.used_days, timing.deadline, item.accepted_on, item.decided_on, timing.suspended_days,
+            list(item.materials), item.produces, list(item.deferred_materials or []),
+        )
+
+    def _stage_view_of(self, project_id: str, stage_code: str) -> StageView:
+        view = self.get_project(SYSTEM, project_id)
+        return next(s for s in view.stages if s.code == stage_code)
+
+    # ---------------- helpers ----------------
+
+    def _visible(self, actor: Actor, plan: ProjectPlan) -> bool:
+        if actor.role in SEE_ALL_ROLES or actor.at_window:
+            return True
+        if actor.role == "enterprise":
+            return bool(actor.enterprise) and plan.enterprise == actor.enterprise
+        if actor.role == "agent":
+            return plan.agent == actor.username
+        if actor.role in HANDLER_ROLES:
+            return any(i.department == actor.department for i in plan.items)
+        return False
+
+    def _visible_plans(self, actor: Actor):
+        query = select(ProjectPlan)
+        if actor.role in SEE_ALL_ROLES or actor.at_window:
+            return query
+        if actor.role == "enterprise":
+            return query.where(ProjectPlan.enterprise == (actor.enterprise or "\0"))
+        if actor.role == "agent":
+            return query.where(ProjectPlan.agent == actor.username)
+        if actor.role in HANDLER_ROLES:
+            mine = select(ItemInstance.project_id).where(ItemInstance.department == actor.department)
+            return query.where(ProjectPlan.id.in_(mine))
+        return query.where(false())
+
+    @staticmethod
+    def _acts_for_enterprise(actor: Actor, plan: ProjectPlan) -> bool:
+        return (actor.role == "enterprise" and actor.enterprise == plan.enterprise) or (
+            actor.role == "agent" and plan.agent == actor.username
+        )
+
+    @staticmethod
+    def _load_plan(session: Session, project_id: str, lock: bool = False) -> ProjectPlan | None:
+        query = (
+            select(ProjectPlan)
+            .where(ProjectPlan.id == project_id)
+            .options(selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items), selectinload(ProjectPlan.documents))
+        )
+        if lock:
+            query = query.with_for_update(of=ProjectPlan)
+        return session.scalars(query).first()
+
+    def _load_item(self, session: Session, actor: Actor, item_id: str, lock: bool = False) -> ItemInstance:
+        item = session.get(ItemInstance, item_id)
+        if item is None:
+            raise errors.NotFound("事项不存在或无权查看")
+        plan = self._load_plan(session, item.project_id, lock=lock)
+        if plan is None or not self._visible(actor, plan):
+            raise errors.NotFound("事项不存在或无权查看")
+        return item
+
+    def _stage(self, plan: ProjectPlan, code: str) -> StageRun:
+        for stage in plan.stages:
+            if stage.code == code:
+                return stage
+        raise errors.NotFound(f"阶段“{code}”不存在", field="stage")
+
+    @staticmethod
+    def _stage_items(plan: ProjectPlan, stage_code: str) -> list[ItemInstance]:
+        return sorted((i for i in plan.items if i.stage == stage_code), key=lambda i: i.code)
+
+    def _dept_name(self, code: str) -> str:
+        dept = self.catalog.departments.get(code)
+        return dept.name_zh if dept else code
+
+    def _material_name(self, code: str) -> str:
+        material = self.catalog.materials.get(code)
+        return f"{code} {material.name_zh}" if material else code
+
+    def _audit(self, session, actor: Actor, project_id, subject_type, subject_id, action, from_status, to_status,
+               reason="") -> None:
+        session.add(
+            AuditEntry(
+                at=self.clock.now(), actor=actor.username, actor_role=actor.role, project_id=project_id,
+                subject_type=subject_type, subject_id=subject_id, action=action, from_status=from_status,
+                to_status=to_status, reason=reason,
+            )
+        )

@@ -1,0 +1,154 @@
+"""Workflow's own tables: approval plans (one per project), stage runs, item instances, suspensions,
+issued documents, admin-loaded calendar years and the append-only audit trail."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from kit.db import UTCDateTime, new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class ProjectPlan(Base):
+    """A project as workflow tracks it (项目审批计划). Name and enterprise are copies given by intake at creation."""
+
+    __tablename__ = "project_plans"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    enterprise: Mapped[str] = mapped_column(String(40), index=True)
+    agent: Mapped[str] = mapped_column(String(80), default="", index=True)
+    project_type: Mapped[str] = mapped_column(String(40), index=True)
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
+    regional_evaluation_zone: Mapped[bool] = mapped_column(Boolean, default=False)
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    target_days: Mapped[int] = mapped_column(Integer)
+    # in_progress, completed, stopped
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    current_stage: Mapped[str] = mapped_column(String(10), default="")
+    finished_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    stages: Mapped[list[StageRun]] = relationship(
+        back_populates="project", order_by="StageRun.order", cascade="all, delete-orphan"
+    )
+    items: Mapped[list[ItemInstance]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    documents: Mapped[list[IssuedDocument]] = relationship(cascade="all, delete-orphan")
+
+
+class StageRun(Base):
+    """One stage of one project: submitted once through the window, its items then run in parallel."""
+
+    __tablename__ = "stage_runs"
+    __table_args__ = (UniqueConstraint("project_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project_plans.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(10))
+    order: Mapped[int] = mapped_column(Integer)
+    # pending, open, submitted, accepted, completed, refused, skipped
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    stage_days: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    finished_on: Mapped[date | None] = mapped_column(Date)
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+
+    project: Mapped[ProjectPlan] = relationship(back_populates="stages")
+
+
+class ItemInstance(Base):
+    """One approval item (审批事项) of one project, handled by one department."""
+
+    __tablename__ = "item_instances"
+    __table_args__ = (
+        UniqueConstraint("project_id", "code"),
+        Index("ix_item_instances_department_status_deadline", "department", "status", "deadline"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project_plans.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(10))
+    department: Mapped[str] = mapped_column(String(20))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    promised_days: Mapped[int] = mapped_column(Integer)
+    effective_days: Mapped[int] = mapped_column(Integer)
+    materials: Mapped[list] = mapped_column(JSON, default=list)
+    produces: Mapped[str] = mapped_column(String(20), default="")
+    # pending, submitted, pre_review, accepted, suspended, approved, refused, withdrawn
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    # Working days of finished suspensions; a running one starts at `suspended_since`.
+    suspended_days: Mapped[int] = mapped_column(Integer, default=0)
+    suspended_since: Mapped[date | None] = mapped_column(Date)
+    # Deadline as of the last change, not counting a running suspension (for ordering and sweeps).
+    deadline: Mapped[date | None] = mapped_column(Date)
+    deferred_materials: Mapped[list] = mapped_column(JSON, default=list)
+
+    project: Mapped[ProjectPlan] = relationship(back_populates="items")
+    suspensions: Mapped[list[Suspension]] = relationship(order_by="Suspension.id", cascade="all, delete-orphan")
+
+
+class Suspension(Base):
+    """A stop of an item's clock (补正 supplements or a special procedure 特别程序)."""
+
+    __tablename__ = "suspensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("item_instances.id", ondelete="CASCADE"), index=True)
+    started_on: Mapped[date] = mapped_column(Date)
+    resumed_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class IssuedDocument(Base):
+    """A decision document that an approved item issues and later stages use as a material (材料共享)."""
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (UniqueConstraint("project_id", "material"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project_plans.id", ondelete="CASCADE"))
+    material: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[str] = mapped_column(String(36))
+    item_code: Mapped[str] = mapped_column(String(20))
+    issued_on: Mapped[date] = mapped_column(Date)
+
+
+class CalendarYear(Base):
+    """A year's holidays and adjusted working days as loaded by an admin; overrides the library."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holidays: Mapped[list] = mapped_column(JSON)
+    workdays: Mapped[list] = mapped_column(JSON)
+    loaded_by: Mapped[str] = mapped_column(String(80))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """The audit trail (全程留痕): who did what, when, from which status to which, and why. Append-only:
+    the database refuses updates and deletes."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_subject", "subject_type", "subject_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    project_id: Mapped[str] = mapped_column(String(36), default="", index=True)
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str] = mapped_column(String(20), default="")
+    to_status: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")

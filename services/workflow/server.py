@@ -1,0 +1,57 @@
+"""Process entry of the workflow service: `python -m services.workflow.server`."""
+from __future__ import annotations
+
+from zhitong.workflow.v1 import workflow_pb2, workflow_pb2_grpc
+
+from kit import config, logs, metrics
+from kit.catalog import load_catalog
+from kit.clock import Clock, create_clock
+from kit.db import make_engine, session_factory
+from kit.grpc_server import GrpcService, Registration, create_grpc_server
+from services.workflow import rules
+from services.workflow.domain import CalendarStore, Workflow
+from services.workflow.servicer import WorkflowServicer
+
+NAME = "workflow"
+
+
+def create_workflow(clock: Clock | None = None, database_url: str | None = None) -> Workflow:
+    """The workflow use cases wired to their database, clock, catalog and calendar from configuration."""
+    sessions = session_factory(make_engine(database_url or config.database_url(NAME)))
+    return Workflow(
+        sessions=sessions,
+        clock=clock or create_clock(NAME),
+        catalog=load_catalog(config.data_file("catalog.yaml", "ZHITONG_CATALOG")),
+        calendars=CalendarStore(sessions),
+        policy=rules.ColourPolicy(
+            ahead_margin=config.number("ZHITONG_AHEAD_MARGIN", 1 / 3),
+            warn_ratio=config.number("ZHITONG_WARN_RATIO", 0.8),
+        ),
+    )
+
+
+def create_server(workflow: Workflow | None = None, port: int | None = None) -> GrpcService:
+    workflow = workflow or create_workflow()
+    return create_grpc_server(
+        NAME,
+        [
+            Registration(
+                workflow_pb2_grpc.add_WorkflowServiceServicer_to_server,
+                WorkflowServicer(workflow),
+                workflow_pb2.DESCRIPTOR.services_by_name["WorkflowService"],
+            )
+        ],
+        clock=workflow.clock,
+        port=config.grpc_port(NAME) if port is None else port,
+    )
+
+
+def main() -> None:
+    logs.setup(NAME)
+    server = create_server()
+    metrics.serve_metrics(config.metrics_port(NAME))
+    server.run_until_signal()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""gRPC mapping for the workflow service: proto in, domain call, proto out. No SQL and no rules here."""
+from __future__ import annotations
+
+from zhitong.workflow.v1 import workflow_pb2 as pb
+from zhitong.workflow.v1 import workflow_pb2_grpc
+
+from kit.catalog import ProjectFacts
+from kit.proto import day, enum_value, enum_word, timestamp
+from services.workflow.domain import Actor, ItemView, ProjectView, StageView, Workflow
+
+
+def actor_of(message) -> Actor:
+    return Actor(message.username, message.role, message.department, message.enterprise)
+
+
+def colour(word: str | None) -> int:
+    return enum_value(pb.Colour, "COLOUR", word)
+
+
+def facts_of(message: pb.ProjectFacts) -> ProjectFacts:
+    return ProjectFacts(message.project_type, dict(message.attributes), message.regional_evaluation_zone, message.major)
+
+
+def item_pb(v: ItemView) -> pb.Item:
+    return pb.Item(
+        id=v.id, project_id=v.project_id, project_name=v.project_name, major=v.major, code=v.code, stage=v.stage,
+        department=v.department, name_zh=v.name_zh, status=v.status, colour=colour(v.colour), warning=v.warning,
+        promised_days=v.promised_days, effective_days=v.effective_days, used_days=v.used_days, deadline=day(v.deadline),
+        accepted_on=day(v.accepted_on), decided_on=day(v.decided_on), suspended_days=v.suspended_days,
+        materials=v.materials, produces=v.produces, deferred_materials=v.deferred_materials,
+    )
+
+
+def stage_pb(v: StageView, with_items: bool = True) -> pb.Stage:
+    return pb.Stage(
+        code=v.code, name_zh=v.name_zh, status=v.status, colour=colour(v.colour), stage_days=v.stage_days,
+        accepted_on=day(v.accepted_on), planned_finish=day(v.planned_finish), projected_finish=day(v.projected_finish),
+        finished_on=day(v.finished_on), slack_days=v.slack_days, used_days=v.used_days, return_reason=v.return_reason,
+        items=[item_pb(i) for i in v.items] if with_items else [],
+    )
+
+
+def project_pb(v: ProjectView, with_items: bool = True) -> pb.Project:
+    return pb.Project(
+        id=v.id, name=v.name, enterprise=v.enterprise, agent=v.agent, project_type=v.project_type, major=v.major,
+        status=v.status, colour=colour(v.colour), current_stage=v.current_stage, target_days=v.target_days,
+        used_days=v.used_days, projected_days=v.projected_days, slack_days=v.slack_days,
+        stages=[stage_pb(s, with_items) for s in v.stages], calendar_warning=v.calendar_warning,
+        created_at=timestamp(v.created_at),
+        documents=[
+            pb.ProducedDocument(material=d.material, item_code=d.item_code, item_id=d.item_id, issued_on=day(d.issued_on))
+            for d in v.documents
+        ],
+    )
+
+
+class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
+    def __init__(self, workflow: Workflow):
+        self.workflow = workflow
+
+    def GetCatalog(self, request, context):
+        cat = self.workflow.catalog
+        items = [i for i in cat.items if not request.project_type or request.project_type in i.applies_to]
+        return pb.GetCatalogResponse(
+            version=cat.version,
+            project_types=[
+                pb.ProjectType(code=t.code, name_zh=t.name_zh, target_days=t.target_days,
+                               pre_reform_days=t.pre_reform_days, stage_days=dict(t.stage_days))
+                for t in cat.project_types.values()
+            ],
+            stages=[pb.StageDefinition(code=s.code, order=s.order, name_zh=s.name_zh) for s in cat.stages],
+            departments=[pb.Department(code=d.code, name_zh=d.name_zh) for d in cat.departments.values()],
+            materials=[pb.Material(code=m.code, name_zh=m.name_zh) for m in cat.materials.values()],
+            items=[
+                pb.CatalogItem(
+                    code=i.code, stage=i.stage, department=i.department, name_zh=i.name_zh,
+                    promised_days=i.promised_days, statutory_days=i.statutory_days, applies_to=i.applies_to,
+                    when=i.when, waived_by_regional_evaluation=i.waived_by_regional_evaluation,
+                    materials=i.materials_for(request.project_type) if request.project_type else i.materials,
+                    produces=i.produces,
+                )
+                for i in items
+            ],
+        )
+
+    def PreviewPlan(self, request, context):
+        facts = facts_of(request.facts)
+        planned = self.workflow.preview_plan(facts)
+        return pb.PreviewPlanResponse(
+            items=[
+                pb.PlannedItem(
+                    code=p.item.code, stage=p.item.stage, department=p.item.department, name_zh=p.item.name_zh,
+                    promised_days=p.item.promised_days, effective_days=p.effective_days,
+                    materials=p.item.materials_for(facts.project_type), produces=p.item.produces,
+                )
+                for p in planned
+            ]
+        )
+
+    def CreatePlan(self, request, context):
+        view = self.workflow.create_plan(
+            actor_of(request.actor), request.project_id, request.project_name, request.enterprise,
+            facts_of(request.facts), request.agent,
+        )
+        return pb.CreatePlanResponse(project=project_pb(view))
+
+    def GetProject(self, request, context):
+        return pb.GetProjectResponse(project=project_pb(self.workflow.get_project(actor_of(request.actor), request.project_id)))
+
+    def ListProjects(self, request, context):
+        views, total, warning = self.workflow.list_projects(
+            actor_of(request.actor), enum_word(pb.Colour, "COLOUR", request.colour), request.stage,
+            request.project_type, request.limit or 100, request.offset,
+        )
+        return pb.ListProjectsResponse(
+            projects=[project_pb(v, with_items=False) for v in views], total=total, calendar_warning=warning
+        )
+
+    def SubmitStage(self, request, context):
+        stage = self.workflow.submit_stage(
+            actor_of(request.actor), request.project_id, request.stage, request.deferred_materials
+        )
+        return pb.SubmitStageResponse(stage=stage_pb(stage))
+
+    def ActOnStage(self, request, context):
+        stage = self.workflow.act_on_stage(
+            actor_of(request.actor), request.project_id, request.stage, request.action, request.reason
+        )
+        return pb.ActOnStageResponse(stage=stage_pb(stage))
+
+    def SupplyMaterial(self, request, context):
+        ids = self.workflow.supply_material(actor_of(request.actor), request.project_id, request.material)
+        return pb.SupplyMaterialResponse(item_ids=ids)
+
+    def ListItems(self, request, context):
+        items, warning = self.workflow.list_items(
+            actor_of(request.actor), request.department, request.status,
+            enum_word(pb.Colour, "COLOUR", request.colour), request.project_id, request.limit or 500,
+        )
+        return pb.ListItemsResponse(items=[item_pb(i) for i in items], calendar_warning=warning)
+
+    def GetItem(self, request, context):
+        item, warning = self.workflow.get_item(actor_of(request.actor), request.item_id)
+        return pb.GetItemResponse(item=item_pb(item), calendar_warning=warning)
+
+    def ActOnItem(self, request, context):
+        item, warning = self.workflow.act_on_item(actor_of(request.actor), request.item_id, request.action, request.reason)
+        return pb.ActOnItemResponse(item=item_pb(item), calendar_warning=warning)
+
+    def ListItemHistory(self, request, context):
+        entries = self.workflow.item_history(actor_of(request.actor), request.item_id)
+        return pb.ListItemHistoryResponse(
+            entries=[
+                pb.AuditEntry(
+                    at=timestamp(e.at), actor=e.actor, actor_role=e.actor_role, action=e.action,
+                    from_status=e.from_status, to_status=e.to_status, reason=e.reason,
+                    subject_type=e.subject_type, subject_id=e.subject_id,
+                )
+                for e in entries
+            ]
+        )
+
+    def GetCalendarYear(self, request, context):
+        view = self.workflow.calendar_year(request.year)
+        return pb.GetCalendarYearResponse(
+            year=view.year, source=view.source, calendar_warning=view.calendar_warning,
+            days=[pb.CalendarDay(date=d.isoformat(), workday=w, note=n) for d, w, n in view.days],
+        )
+
+    def PutCalendarYear(self, request, context):
+        source = self.workflow.put_calendar_year(
+            actor_of(request.actor), request.year, request.holidays, request.workdays
+        )
+        return pb.PutCalendarYearResponse(year=request.year, source=source)

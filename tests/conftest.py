@@ -1,0 +1,59 @@
+"""Shared fixtures: a manual clock, a temporary embedded database per service, and PostgreSQL databases for
+integration tests."""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from kit.clock import LOCAL_TZ, ManualClock
+from kit.migrate import upgrade
+
+PG_ADMIN_URL = os.environ.get("ZHITONG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def local(text: str) -> datetime:
+    """A local (Asia/Shanghai) time written as 'YYYY-MM-DD HH:MM'."""
+    return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(start=local("2026-09-28 09:00"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path):
+    def make(service: str) -> str:
+        url = f"sqlite:///{tmp_path / (service + '.db')}"
+        upgrade(service, url)
+        return url
+
+    return make
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database per test (migrated by the caller), dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def make(service: str) -> str:
+        name = f"zt_test_{service}_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        upgrade(service, url)
+        return url
+
+    yield make
+    with admin.connect() as conn:
+        for name in created:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
