@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ class SystemClock:
     mode = "system"
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class ManualClock:
@@ -38,7 +38,7 @@ class ManualClock:
     def __init__(self, state_file: Path | None = None, start: datetime | None = None):
         self._lock = threading.Lock()
         self._state_file = state_file
-        self._now = start or datetime.now(timezone.utc)
+        self._now = start or datetime.now(UTC)
         if state_file is not None and state_file.exists():
             self._now = datetime.fromisoformat(json.loads(state_file.read_text())["now"])
 
@@ -49,7 +49,7 @@ class ManualClock:
     def set(self, when: datetime) -> datetime:
         if when.tzinfo is None:
             raise ValueError("the time must carry a UTC offset")
-        when = when.astimezone(timezone.utc)
+        when = when.astimezone(UTC)
         with self._lock:
             self._now = when
             if self._state_file is not None:

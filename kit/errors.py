@@ -49,3 +49,9 @@ class UnsupportedMedia(DomainError):
 
 class TooLarge(DomainError):
     kind = "too_large"
+
+
+class Unavailable(DomainError):
+    """A service this one depends on did not answer; try again later."""
+
+    kind = "unavailable"

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import UTC
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -36,6 +36,7 @@ _STATUS_OF_KIND = {
     "exists": grpc.StatusCode.ALREADY_EXISTS,
     "unsupported_media": grpc.StatusCode.INVALID_ARGUMENT,
     "too_large": grpc.StatusCode.INVALID_ARGUMENT,
+    "unavailable": grpc.StatusCode.UNAVAILABLE,
 }
 
 
@@ -103,7 +104,7 @@ class ClockServicer(clock_pb2_grpc.ClockServiceServicer):
     def SetClock(self, request, context):
         if not isinstance(self._clock, ManualClock):
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, "系统时钟模式下不能设置时间")
-        self._clock.set(request.now.ToDatetime(tzinfo=timezone.utc))
+        self._clock.set(request.now.ToDatetime(tzinfo=UTC))
         for callback in self._on_change:
             callback()
         return clock_pb2.SetClockResponse(now=self._now(), mode=self._clock.mode)

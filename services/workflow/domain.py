@@ -12,7 +12,8 @@ from datetime import date
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from kit import errors
+from kit import audit, errors
+from kit.actor import HANDLER_ROLES, SYSTEM, Actor
 from kit.calendar import FALLBACK, WorkingCalendar, YearOverride, fallback_warning
 from kit.catalog import Catalog, ProjectFacts
 from kit.clock import Clock, local_today
@@ -49,23 +50,8 @@ ITEM_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 REASON_REQUIRED = {"suspend", "refuse", "withdraw", "return"}
 SEE_ALL_ROLES = ("supervisor", "admin", "system")
-HANDLER_ROLES = ("officer", "dept_head")
-WINDOW = "window"
 
 
-@dataclass(frozen=True)
-class Actor:
-    username: str
-    role: str
-    department: str = ""
-    enterprise: str = ""
-
-    @property
-    def at_window(self) -> bool:
-        return self.role in HANDLER_ROLES and self.department == WINDOW
-
-
-SYSTEM = Actor("system", "system")
 
 
 @dataclass
@@ -344,8 +330,8 @@ class Workflow:
             plan = self._load_plan(session, project_id, lock=True)
             if plan is None or not self._visible(actor, plan):
                 raise errors.NotFound("项目不存在或无权查看")
-            if not self._acts_for_enterprise(actor, plan):
-                raise errors.Forbidden("只有建设单位或其帮办代办专员可以提交申请")
+            if not (self._acts_for_enterprise(actor, plan) or actor.at_window):
+                raise errors.Forbidden("只有建设单位、其帮办代办专员或综合窗口可以提交申请")
             stage = self._stage(plan, stage_code)
             if stage.status != "open":
                 raise errors.Conflict(
@@ -680,10 +666,9 @@ class Workflow:
 
     def _audit(self, session, actor: Actor, project_id, subject_type, subject_id, action, from_status, to_status,
                reason="") -> None:
-        session.add(
-            AuditEntry(
-                at=self.clock.now(), actor=actor.username, actor_role=actor.role, project_id=project_id,
-                subject_type=subject_type, subject_id=subject_id, action=action, from_status=from_status,
-                to_status=to_status, reason=reason,
-            )
+        plan = session.get(ProjectPlan, project_id) if project_id and actor.role == "agent" else None
+        audit.record(
+            session, AuditEntry, self.clock.now(), actor, project_id=project_id, subject_type=subject_type,
+            subject_id=subject_id, action=action, from_status=from_status, to_status=to_status, reason=reason,
+            on_behalf_of=plan.enterprise if plan else "",
         )

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from kit.audit import AuditColumns
 from kit.db import UTCDateTime, new_metadata
 
 
@@ -134,21 +135,5 @@ class CalendarYear(Base):
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AuditEntry(Base):
-    """The audit trail (全程留痕): who did what, when, from which status to which, and why. Append-only:
-    the database refuses updates and deletes."""
-
-    __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_subject", "subject_type", "subject_id", "id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(80))
-    actor_role: Mapped[str] = mapped_column(String(20))
-    project_id: Mapped[str] = mapped_column(String(36), default="", index=True)
-    subject_type: Mapped[str] = mapped_column(String(20))
-    subject_id: Mapped[str] = mapped_column(String(60))
-    action: Mapped[str] = mapped_column(String(30))
-    from_status: Mapped[str] = mapped_column(String(20), default="")
-    to_status: Mapped[str] = mapped_column(String(20), default="")
-    reason: Mapped[str] = mapped_column(Text, default="")
+class AuditEntry(AuditColumns, Base):
+    """The audit trail of plans, stages, items and the calendar; append-only (the database refuses changes)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 from zhitong.workflow.v1 import workflow_pb2 as pb
 from zhitong.workflow.v1 import workflow_pb2_grpc
 
+from kit.actor import Actor
 from kit.catalog import ProjectFacts
 from kit.proto import day, enum_value, enum_word, timestamp
-from services.workflow.domain import Actor, ItemView, ProjectView, StageView, Workflow
+from services.workflow.domain import ItemView, ProjectView, StageView, Workflow
 
 
 def actor_of(message) -> Actor:
-    return Actor(message.username, message.role, message.department, message.enterprise)
+    return Actor.from_proto(message)
 
 
 def colour(word: str | None) -> int:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.workflow.domain import Actor
+from kit.actor import Actor
 from services.workflow.server import create_workflow
 
 ENTERPRISE = Actor("e01", "enterprise", enterprise="E01")

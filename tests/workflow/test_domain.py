@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import text
 
 from kit import errors
+from kit.actor import Actor
 from kit.catalog import ProjectFacts
-from services.workflow.domain import Actor
 from tests.conftest import local
 from tests.workflow.conftest import ADMIN, ENTERPRISE, WINDOW, officer
 

@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=80), nullable=False),
     sa.Column('actor_role', sa.String(length=20), nullable=False),
+    sa.Column('on_behalf_of', sa.String(length=80), nullable=False),
     sa.Column('project_id', sa.String(length=36), nullable=False),
     sa.Column('subject_type', sa.String(length=20), nullable=False),
     sa.Column('subject_id', sa.String(length=60), nullable=False),

@@ -1,0 +1,34 @@
+"""Who is acting, as the gateway authenticated them and passed on in every gRPC request."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HANDLER_ROLES = ("officer", "dept_head")
+WINDOW = "window"
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str
+    department: str = ""
+    enterprise: str = ""
+
+    @property
+    def at_window(self) -> bool:
+        """An officer or head of the one window (综合窗口), who accepts stage applications."""
+        return self.role in HANDLER_ROLES and self.department == WINDOW
+
+    def for_enterprise(self, enterprise: str) -> Actor:
+        """The same person acting for `enterprise` (an agent acting for the enterprise of a project)."""
+        return Actor(self.username, self.role, self.department, enterprise)
+
+    @classmethod
+    def from_proto(cls, message) -> Actor:
+        return cls(message.username, message.role, message.department, message.enterprise)
+
+    def to_proto(self, message_type):
+        return message_type(username=self.username, role=self.role, department=self.department, enterprise=self.enterprise)
+
+
+SYSTEM = Actor("system", "system")

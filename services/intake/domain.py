@@ -1,0 +1,293 @@
+"""Intake use cases: enterprises, project registration, the one form per stage (一张表单), materials uploaded
+once and shared by every item and stage (材料共享), and stage submission with 容缺受理."""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from zhitong.workflow.v1 import workflow_pb2 as wpb
+
+from kit import audit, errors
+from kit.actor import Actor
+from kit.clock import Clock
+from kit.db import transaction
+from services.intake.models import AuditEntry, Enterprise, MaterialFile, Project, StageApplication
+from services.intake.storage import BlobStore
+from services.intake.workflow_port import WorkflowPort
+
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+PHONE = re.compile(r"^1\d{10}$")
+REGISTRARS = ("agent", "admin")
+
+
+@dataclass
+class FormLine:
+    code: str
+    name_zh: str
+    required_by: list[str]
+    on_file: bool
+    produced_by: str
+    sha256: str
+    deferrable: bool
+
+
+@dataclass
+class StageForm:
+    stage: str
+    lines: list[FormLine]
+
+    @property
+    def missing(self) -> list[str]:
+        return [line.code for line in self.lines if not line.on_file and not line.produced_by]
+
+
+@dataclass
+class StoredMaterial:
+    code: str
+    name_zh: str
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    uploaded_by: str
+    uploaded_at: object
+    source: str = "upload"
+    produced_by: str = ""
+
+
+@dataclass
+class Intake:
+    sessions: sessionmaker[Session]
+    clock: Clock
+    workflow: WorkflowPort
+    blobs: BlobStore
+    deferrable: frozenset[str] = field(default_factory=frozenset)
+
+    # ---------------- enterprises ----------------
+
+    def register_enterprise(self, actor: Actor, code: str, name_zh: str, credit_code: str, contact: str = "",
+                            phone: str = "") -> Enterprise:
+        """Register an enterprise (by an admin, an agent or the window for a walk-in enterprise)."""
+        if actor.role not in REGISTRARS and not actor.at_window:
+            raise errors.Forbidden("只有管理员、帮办代办专员或综合窗口可以登记企业")
+        code, name_zh, credit_code = code.strip(), name_zh.strip(), credit_code.strip().upper()
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
+            raise errors.Invalid("企业编号只能包含字母、数字、下划线和连字符（1–40个字符）", field="code")
+        if not name_zh:
+            raise errors.Invalid("企业名称不能为空", field="name_zh")
+        if not CREDIT_CODE.match(credit_code):
+            raise errors.Invalid("统一社会信用代码应为18位（数字和大写字母）", field="credit_code")
+        if phone and not PHONE.match(phone):
+            raise errors.Invalid("联系电话应为11位手机号码", field="phone")
+        try:
+            with transaction(self.sessions) as session:
+                enterprise = Enterprise(code=code, name_zh=name_zh, credit_code=credit_code, contact=contact,
+                                        phone=phone, registered_at=self.clock.now())
+                session.add(enterprise)
+                session.flush()
+                self._audit(session, actor, "", "enterprise", code, "register", "", "registered", name_zh)
+        except IntegrityError:
+            raise errors.AlreadyExists("企业编号或统一社会信用代码已登记", code=code) from None
+        return enterprise
+
+    def list_enterprises(self, actor: Actor) -> list[Enterprise]:
+        """Enterprises visible to the actor: all for staff, their own for an enterprise user."""
+        with self.sessions() as session:
+            query = select(Enterprise).order_by(Enterprise.code)
+            if actor.role == "enterprise":
+                query = query.where(Enterprise.code == actor.enterprise)
+            elif actor.role not in ("agent", "admin", "supervisor", "officer", "dept_head"):
+                return []
+            return list(session.scalars(query))
+
+    # ---------------- projects ----------------
+
+    def register_project(self, actor: Actor, record: Project) -> Project:
+        """Register a project and have workflow create its approval plan. An enterprise registers its own;
+        an agent, an admin or the window registers one for an enterprise."""
+        if actor.role == "enterprise":
+            record.enterprise = actor.enterprise
+        elif actor.role in REGISTRARS or actor.at_window:
+            if not record.enterprise:
+                raise errors.Invalid("代办登记项目时必须指定企业（enterprise）", field="enterprise")
+        else:
+            raise errors.Forbidden("当前角色不能登记项目")
+        record.name = (record.name or "").strip()
+        if not record.name:
+            raise errors.Invalid("项目名称不能为空", field="name")
+        if len(record.name) > 200:
+            raise errors.Invalid("项目名称不能超过200个字", field="name")
+        record.floor_area_m2 = record.floor_area_m2 or 0.0
+        record.investment_wan = record.investment_wan or 0.0
+        record.attributes = record.attributes or {}
+        if record.floor_area_m2 < 0 or record.investment_wan < 0:
+            raise errors.Invalid("建筑面积和投资额不能为负数", field="floor_area_m2")
+        facts = wpb.ProjectFacts(
+            project_type=record.project_type, attributes=record.attributes or {},
+            regional_evaluation_zone=record.regional_evaluation_zone, major=record.major,
+        )
+        self.workflow.preview(facts)  # unknown type -> Invalid, before anything is stored
+        record.id = str(uuid.uuid4())
+        record.code = (record.code or "").strip() or None
+        record.registered_by, record.registered_at = actor.username, self.clock.now()
+        try:
+            with transaction(self.sessions) as session:
+                if session.get(Enterprise, record.enterprise) is None:
+                    raise errors.Invalid(f"企业“{record.enterprise}”尚未登记", field="enterprise")
+                session.add(record)
+                session.flush()
+                self._audit(session, actor, record.id, "project", record.id, "register", "", "registered", record.name)
+                # Workflow's plan is created before intake commits: a failure there leaves nothing behind here.
+                self.workflow.create_plan(
+                    actor, record.id, record.name, record.enterprise, facts,
+                    agent=actor.username if actor.role == "agent" else "",
+                )
+        except IntegrityError:
+            raise errors.AlreadyExists(f"该企业已登记项目编号“{record.code}”", code=record.code) from None
+        return record
+
+    def get_project(self, actor: Actor, project_id: str) -> Project:
+        """The registration record of a project the actor may see."""
+        self.workflow.project(actor, project_id)  # visibility is workflow's: NotFound when hidden
+        with self.sessions() as session:
+            project = session.get(Project, project_id)
+            if project is None:
+                raise errors.NotFound("项目不存在或无权查看")
+            return project
+
+    # ---------------- the one form and materials ----------------
+
+    def stage_form(self, actor: Actor, project_id: str, stage: str) -> StageForm:
+        """The stage's one form: the deduplicated materials its items need, which are on file, and which a
+        decision of the same or an earlier stage provides."""
+        plan = self.workflow.project(actor, project_id)
+        with self.sessions() as session:
+            return self._form(session, plan, stage)
+
+    def _form(self, session: Session, plan: wpb.Project, stage_code: str) -> StageForm:
+        order = [s.code for s in plan.stages]
+        if stage_code not in order:
+            raise errors.NotFound(f"阶段“{stage_code}”不存在", field="stage")
+        upto = order[: order.index(stage_code) + 1]
+        produced: dict[str, str] = {}
+        for stage in plan.stages:
+            if stage.code in upto:
+                for item in stage.items:
+                    if item.produces and item.status != "withdrawn":
+                        produced.setdefault(item.produces, item.code)
+        issued = {d.material: d.item_code for d in plan.documents}
+        files = self._current_files(session, plan.id)
+        needed: dict[str, list[str]] = {}
+        for stage in plan.stages:
+            if stage.code == stage_code:
+                for item in stage.items:
+                    if item.status == "withdrawn":
+                        continue
+                    for code in item.materials:
+                        needed.setdefault(code, []).append(item.code)
+        names = self.workflow.material_names()
+        lines = [
+            FormLine(
+                code=code, name_zh=names.get(code, code), required_by=required_by,
+                on_file=code in files or code in issued, produced_by=produced.get(code, issued.get(code, "")),
+                sha256=files[code].sha256 if code in files else "", deferrable=code in self.deferrable,
+            )
+            for code, required_by in sorted(needed.items())
+        ]
+        return StageForm(stage_code, lines)
+
+    def _current_files(self, session: Session, project_id: str) -> dict[str, MaterialFile]:
+        newest = (
+            select(func.max(MaterialFile.id))
+            .where(MaterialFile.project_id == project_id)
+            .group_by(MaterialFile.material_code)
+        )
+        rows = session.scalars(select(MaterialFile).where(MaterialFile.id.in_(newest)))
+        return {row.material_code: row for row in rows}
+
+    def upload_material(self, actor: Actor, project_id: str, code: str, filename: str, content: bytes) -> StoredMaterial:
+        """Keep a material once for the project: every item and stage that needs it reuses it."""
+        plan = self.workflow.project(actor, project_id)
+        self._check_acts_for(actor, plan)
+        names = self.workflow.material_names()
+        if code not in names:
+            raise errors.Invalid(f"材料编号“{code}”不在目录中", field="material_code")
+        media_type = self.blobs.check(content)
+        digest = self.blobs.put(content)
+        with transaction(self.sessions) as session:
+            row = MaterialFile(
+                project_id=project_id, material_code=code, sha256=digest, size=len(content), media_type=media_type,
+                filename=(filename or "")[:255], uploaded_by=actor.username, uploaded_at=self.clock.now(),
+            )
+            session.add(row)
+            self._audit(session, actor, project_id, "material", f"{project_id}:{code}", "upload", "", "on_file",
+                        f"{names[code]}（{len(content)}字节，sha256 {digest[:12]}…）", on_behalf_of=plan.enterprise)
+        if any(code in item.deferred_materials for stage in plan.stages for item in stage.items):
+            self.workflow.supply_material(actor, project_id, code)
+        return self._stored(row, names)
+
+    def list_materials(self, actor: Actor, project_id: str) -> list[StoredMaterial]:
+        """Materials on file for a project: uploads and the decision documents of approved items."""
+        plan = self.workflow.project(actor, project_id)
+        names = self.workflow.material_names()
+        with self.sessions() as session:
+            stored = [self._stored(row, names) for row in self._current_files(session, project_id).values()]
+        for doc in plan.documents:
+            stored.append(StoredMaterial(doc.material, names.get(doc.material, doc.material), "", 0, "", "",
+                                         "system", None, source="decision", produced_by=doc.item_code))
+        return sorted(stored, key=lambda m: (m.code, m.source))
+
+    @staticmethod
+    def _stored(row: MaterialFile, names: dict[str, str]) -> StoredMaterial:
+        return StoredMaterial(row.material_code, names.get(row.material_code, row.material_code), row.sha256,
+                              row.size, row.media_type, row.filename, row.uploaded_by, row.uploaded_at)
+
+    # ---------------- submission ----------------
+
+    def submit_stage(self, actor: Actor, project_id: str, stage: str, deferred: Iterable[str] = ()) -> tuple[str, list[str]]:
+        """Submit a stage's one application. Refused with the missing materials unless each missing one may
+        be supplied later under 容缺受理 and the applicant asked for that."""
+        plan = self.workflow.project(actor, project_id)
+        self._check_acts_for(actor, plan)
+        with transaction(self.sessions) as session:
+            form = self._form(session, plan, stage)
+            missing = form.missing
+            asked = set(deferred)
+            deferred_now = sorted(m for m in missing if m in asked and m in self.deferrable)
+            blocking = [m for m in missing if m not in deferred_now]
+            if blocking:
+                names = self.workflow.material_names()
+                listed = "、".join(f"{m} {names.get(m, m)}" for m in blocking)
+                raise errors.Conflict(f"材料不齐，请先上传：{listed}", missing=blocking,
+                                      deferrable=[m for m in blocking if m in self.deferrable])
+            session.add(StageApplication(
+                project_id=project_id, stage=stage, submitted_by=actor.username, submitted_at=self.clock.now(),
+                materials={line.code: line.sha256 or f"decision:{line.produced_by}" for line in form.lines
+                           if line.on_file or line.produced_by},
+                deferred_materials=deferred_now,
+            ))
+            self._audit(session, actor, project_id, "stage", f"{project_id}:{stage}", "submit", "open", "submitted",
+                        "容缺材料：" + "、".join(deferred_now) if deferred_now else "", on_behalf_of=plan.enterprise)
+            result = self.workflow.submit_stage(actor, project_id, stage, deferred_now)
+        return result.status, deferred_now
+
+    # ---------------- helpers ----------------
+
+    @staticmethod
+    def _check_acts_for(actor: Actor, plan: wpb.Project) -> None:
+        mine = (actor.role == "enterprise" and actor.enterprise == plan.enterprise) or (
+            actor.role == "agent" and plan.agent == actor.username
+        )
+        if not (mine or actor.at_window):
+            raise errors.Forbidden("只有建设单位、其帮办代办专员或综合窗口可以上传材料和提交申请")
+
+    def _audit(self, session, actor: Actor, project_id, subject_type, subject_id, action, from_status, to_status,
+               reason="", on_behalf_of="") -> None:
+        audit.record(session, AuditEntry, self.clock.now(), actor, project_id=project_id, subject_type=subject_type,
+                     subject_id=subject_id, action=action, from_status=from_status, to_status=to_status,
+                     reason=reason, on_behalf_of=on_behalf_of if actor.role == "agent" else "")

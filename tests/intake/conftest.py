@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+
+from services.intake.server import create_intake
+from services.intake.workflow_port import local_workflow
+from services.workflow.server import create_workflow
+from services.workflow.servicer import WorkflowServicer
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@pytest.fixture
+def workflow(clock, sqlite_url):
+    return create_workflow(clock=clock, database_url=sqlite_url("workflow"))
+
+
+@pytest.fixture
+def intake(clock, sqlite_url, workflow, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHITONG_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("ZHITONG_DEFERRABLE_MATERIALS", "M15,M16")
+    return create_intake(clock=clock, database_url=sqlite_url("intake"), workflow=local_workflow(WorkflowServicer(workflow)))

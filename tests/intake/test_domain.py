@@ -1,0 +1,112 @@
+"""Registration, the one form per stage, shared materials and submission, with workflow in the same process."""
+from __future__ import annotations
+
+import pytest
+
+from kit import errors
+from kit.actor import Actor
+from services.intake.models import Project
+from tests.intake.conftest import PDF, PNG
+
+ADMIN = Actor("admin", "admin")
+E01 = Actor("e01", "enterprise", enterprise="E01")
+E02 = Actor("e02", "enterprise", enterprise="E02")
+WINDOW = Actor("window-officer", "officer", department="window")
+
+
+def officer(dept):
+    return Actor(f"{dept}-officer", "officer", department=dept)
+
+
+@pytest.fixture
+def project(intake):
+    intake.register_enterprise(ADMIN, "E01", "鸿远物流有限公司", "91370100MA3C000X01")
+    intake.register_enterprise(ADMIN, "E02", "宁川置业有限公司", "91370100MA3C000X02")
+    return intake.register_project(
+        E01,
+        Project(code="P01", name="鸿远物流园二期仓储库房", project_type="low_risk",
+                attributes={"eia_registration": True, "not_special_fire_project": True}),
+    )
+
+
+def upload_all(intake, actor, project_id, stage, skip=()):
+    for line in intake.stage_form(actor, project_id, stage).lines:
+        if not line.on_file and not line.produced_by and line.code not in skip:
+            intake.upload_material(actor, project_id, line.code, f"{line.code}.pdf", PDF)
+
+
+def test_form_lists_each_material_once_with_producers(intake, project):
+    form = intake.stage_form(E01, project.id, "S1")
+    codes = [line.code for line in form.lines]
+    assert len(codes) == len(set(codes))
+    by_code = {line.code: line for line in form.lines}
+    # S1-01 filing produces M03, which S1-07 needs in the same stage: not asked from the enterprise
+    assert by_code["M03"].produced_by == "S1-01"
+    assert "M03" not in form.missing
+    assert sorted(by_code["M02"].required_by) == ["S1-01", "S1-07"]
+
+
+def test_material_uploaded_once_is_shared_across_stages(intake, workflow, project):
+    upload_all(intake, E01, project.id, "S1")
+    assert intake.submit_stage(E01, project.id, "S1")[0] == "submitted"
+    stage = workflow.act_on_stage(WINDOW, project.id, "S1", "accept")
+    for item in stage.items:
+        workflow.act_on_item(officer(item.department), item.id, "approve")
+    s2 = {line.code: line for line in intake.stage_form(E01, project.id, "S2").lines}
+    assert s2["M01"].on_file  # uploaded in S1
+    assert s2["M06"].on_file and s2["M06"].produced_by == "S1-07"  # land-use permit issued in S1
+    stored = {m.code: m for m in intake.list_materials(E01, project.id)}
+    assert stored["M06"].source == "decision"
+
+
+def test_submission_refused_with_missing_materials(intake, project):
+    with pytest.raises(errors.Conflict) as refused:
+        intake.submit_stage(E01, project.id, "S1")
+    assert "M01" in refused.value.details["missing"]
+
+
+def test_deferrable_material_may_be_supplied_later(intake, workflow, project):
+    upload_all(intake, E01, project.id, "S1")
+    for stage in ("S1", "S2"):
+        if stage == "S2":
+            upload_all(intake, E01, project.id, "S2")
+        intake.submit_stage(E01, project.id, stage)
+        for item in workflow.act_on_stage(WINDOW, project.id, stage, "accept").items:
+            workflow.act_on_item(officer(item.department), item.id, "approve")
+    upload_all(intake, E01, project.id, "S3", skip={"M16"})
+    with pytest.raises(errors.Conflict):
+        intake.submit_stage(E01, project.id, "S3")  # M16 missing and not asked to be deferred
+    status, deferred = intake.submit_stage(E01, project.id, "S3", deferred=["M16"])
+    assert deferred == ["M16"]
+    permit = next(i for i in workflow.act_on_stage(WINDOW, project.id, "S3", "accept").items if "M16" in i.materials)
+    with pytest.raises(errors.Conflict):
+        workflow.act_on_item(officer("zjj"), permit.id, "approve")
+    intake.upload_material(E01, project.id, "M16", "funding.png", PNG)
+    item, _ = workflow.act_on_item(officer("zjj"), permit.id, "approve")
+    assert item.status == "approved"
+
+
+def test_uploads_are_checked(intake, project, monkeypatch):
+    with pytest.raises(errors.UnsupportedMedia):
+        intake.upload_material(E01, project.id, "M01", "licence.pdf", b"MZ\x90\x00 not a pdf")
+    with pytest.raises(errors.Invalid):
+        intake.upload_material(E01, project.id, "M99", "x.pdf", PDF)
+    with pytest.raises(errors.NotFound):
+        intake.upload_material(E02, project.id, "M01", "x.pdf", PDF)
+    intake.blobs.max_bytes = 10
+    with pytest.raises(errors.TooLarge):
+        intake.upload_material(E01, project.id, "M01", "x.pdf", PDF)
+    assert intake.list_materials(E01, project.id) == []
+
+
+def test_registration_rules(intake, project):
+    with pytest.raises(errors.Invalid):
+        intake.register_project(E01, Project(name="城堡", project_type="castle"))
+    with pytest.raises(errors.AlreadyExists):
+        intake.register_project(E01, Project(code="P01", name="重复", project_type="low_risk"))
+    with pytest.raises(errors.Invalid):
+        intake.register_project(ADMIN, Project(name="无企业", project_type="low_risk"))
+    with pytest.raises(errors.NotFound):
+        intake.get_project(E02, project.id)
+    with pytest.raises(errors.Invalid):
+        intake.register_enterprise(ADMIN, "E09", "某公司", "123")
