@@ -1,0 +1,46 @@
+"""The suite's clock: read it, and in manual mode set it for every service at once."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from zhitong.clock.v1 import clock_pb2
+
+from kit import config
+from kit.clock import LOCAL_TZ
+from kit.proto import from_timestamp, timestamp
+from services.gateway import clients
+from services.gateway.auth import current_actor
+from services.gateway.problems import Problem
+
+
+def _manual() -> bool:
+    return config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
+
+
+def _view(response) -> dict:
+    now = from_timestamp(response.now)
+    return {"now": now.isoformat(), "local": now.astimezone(LOCAL_TZ).isoformat(), "mode": response.mode}
+
+
+def get_clock():
+    if not _manual():
+        raise Problem(404, "系统时钟模式下没有可设置的时钟")
+    return _view(clients.clock("workflow").call("GetClock", clock_pb2.GetClockRequest()))
+
+
+def set_clock(body):
+    if not _manual():
+        raise Problem(404, "系统时钟模式下没有可设置的时钟")
+    if current_actor().role not in ("admin", "ops"):
+        raise Problem(403, "只有系统管理员或运维可以设置时间")
+    try:
+        when = datetime.fromisoformat(body["now"].replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(400, "时间格式应为 ISO 8601，例如 2026-09-30T09:00:00+08:00") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=LOCAL_TZ)
+    request = clock_pb2.SetClockRequest(now=timestamp(when))
+    response = None
+    for service in clients.CLOCKED_SERVICES:
+        response = clients.clock(service).call("SetClock", request)
+    return _view(response)

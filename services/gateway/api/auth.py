@@ -1,0 +1,31 @@
+"""POST /auth/token, GET /me."""
+from __future__ import annotations
+
+from flask import current_app
+
+from kit import config
+from services.gateway import auth
+from services.gateway.problems import Problem
+from services.gateway.users import authenticate
+
+
+def _user_json(username, role, department, enterprise, display_name=""):
+    return {"username": username, "role": role, "department": department or None, "enterprise": enterprise or None,
+            "display_name": display_name}
+
+
+def token(body):
+    manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
+    user = authenticate(current_app.config["SESSIONS"], body["username"], body["password"], manual)
+    if user is None:
+        raise Problem(401, "用户名或密码错误")
+    access, ttl = auth.issue_token(user.username, user.role, user.department, user.enterprise)
+    return {
+        "access_token": access, "token_type": "bearer", "expires_in": ttl,
+        "user": _user_json(user.username, user.role, user.department, user.enterprise, user.display_name),
+    }
+
+
+def me():
+    a = auth.current_actor()
+    return _user_json(a.username, a.role, a.department, a.enterprise)

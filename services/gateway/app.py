@@ -1,0 +1,71 @@
+"""The API gateway: connexion 3 (spec-first, `openapi.yaml`) on Flask, served by an ASGI server with several
+workers. `create_app()` builds everything; nothing happens at import time."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import connexion
+import grpc
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from flask import redirect
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from kit import config
+from kit.grpc_client import ServiceError, channel
+from services.gateway import problems
+from services.gateway.users import gateway_sessions
+
+HERE = Path(__file__).resolve().parent
+BACKENDS = ("workflow", "intake")
+
+
+class JsonResolver(Resolver):
+    """Resolves operationIds as usual and marks handler results as `application/json`: the spec also lists
+    `application/problem+json` for errors, and connexion needs to be told which of the two a result is."""
+
+    def resolve_function_from_operation_id(self, operation_id):
+        handler = super().resolve_function_from_operation_id(operation_id)
+
+        @functools.wraps(handler)
+        def json_handler(*args, **kwargs):
+            result = handler(*args, **kwargs)
+            body, status = result if isinstance(result, tuple) else (result, 200)
+            return body, status, {"Content-Type": "application/json"}
+
+        return json_handler
+
+
+def create_app() -> connexion.FlaskApp:
+    app = connexion.FlaskApp(__name__, specification_dir=str(HERE))
+    app.add_api(
+        "openapi.yaml",
+        resolver=JsonResolver(),
+        strict_validation=True,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
+    )
+    app.add_error_handler(ServiceError, problems.from_service_error)
+    app.add_error_handler(problems.Problem, problems.from_problem)
+    flask_app = app.app
+    flask_app.json.ensure_ascii = False
+    flask_app.config["SESSIONS"] = gateway_sessions()
+    flask_app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
+    flask_app.add_url_rule("/readyz", "readyz", _ready)
+    flask_app.add_url_rule("/", "root", lambda: redirect("/api/v1/ui/"))
+    return app
+
+
+def _ready():
+    """Ready when every backend service answers its gRPC health check with SERVING."""
+    states = {}
+    for name in BACKENDS:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel(config.grpc_address(name))).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=2
+            )
+            states[name] = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        except grpc.RpcError as exc:
+            states[name] = exc.code().name
+    ready = all(s == "SERVING" for s in states.values())
+    return {"status": "ready" if ready else "not ready", "services": states}, 200 if ready else 503

@@ -1,0 +1,29 @@
+"""The gateway's gRPC clients, one set per worker process."""
+from __future__ import annotations
+
+from functools import cache
+
+from zhitong.clock.v1 import clock_pb2_grpc
+from zhitong.intake.v1 import intake_pb2_grpc
+from zhitong.workflow.v1 import workflow_pb2_grpc
+
+from kit import config
+from kit.grpc_client import Client
+
+# Services whose clocks the manual-clock endpoint sets; each new service adds its name here.
+CLOCKED_SERVICES = ("workflow", "intake")
+
+
+@cache
+def workflow() -> Client:
+    return Client(workflow_pb2_grpc.WorkflowServiceStub, config.grpc_address("workflow"))
+
+
+@cache
+def intake() -> Client:
+    return Client(intake_pb2_grpc.IntakeServiceStub, config.grpc_address("intake"))
+
+
+@cache
+def clock(service: str) -> Client:
+    return Client(clock_pb2_grpc.ClockServiceStub, config.grpc_address(service), timeout=5.0)

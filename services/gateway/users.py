@@ -1,0 +1,84 @@
+"""The built-in user store. `python -m services.gateway.users --demo` creates the demo users (manual clock only):
+admin, supervisor, ops, agent, screen, one enterprise user per sample enterprise (e01 …) and, per department of
+the catalog, `<dept>-officer` and `<dept>-head`; all with the password in `ZHITONG_DEMO_PASSWORD`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kit import config
+from kit.catalog import load_catalog
+from kit.clock import SystemClock
+from kit.db import make_engine, session_factory, transaction
+from services.gateway.auth import check_password, hash_password
+from services.gateway.models import User
+
+
+def gateway_sessions() -> sessionmaker[Session]:
+    return session_factory(make_engine(config.database_url("gateway")))
+
+
+def demo_users() -> list[dict]:
+    """The demo users, built from the catalog's departments and the sample enterprises."""
+    catalog = load_catalog(config.data_file("catalog.yaml", "ZHITONG_CATALOG"))
+    samples = yaml.safe_load(config.data_file("sample_projects.yaml", "ZHITONG_SAMPLE_PROJECTS").read_text("utf-8"))
+    users = [
+        {"username": "admin", "role": "admin", "display_name": "系统管理员"},
+        {"username": "supervisor", "role": "supervisor", "display_name": "督办员"},
+        {"username": "ops", "role": "ops", "display_name": "运维"},
+        {"username": "agent", "role": "agent", "display_name": "帮办代办专员"},
+        {"username": "screen", "role": "screen", "display_name": "大屏"},
+    ]
+    for e in samples["enterprises"]:
+        users.append({"username": e["code"].lower(), "role": "enterprise", "enterprise": e["code"], "display_name": e["name_zh"]})
+    for d in catalog.departments.values():
+        users.append({"username": f"{d.code}-officer", "role": "officer", "department": d.code, "display_name": f"{d.name_zh}审批人员"})
+        users.append({"username": f"{d.code}-head", "role": "dept_head", "department": d.code, "display_name": f"{d.name_zh}负责人"})
+    return users
+
+
+def ensure_demo_users(sessions: sessionmaker[Session], password: str) -> int:
+    """Create the demo users that do not exist yet; returns how many were created."""
+    created = 0
+    now = SystemClock().now()
+    hashed = hash_password(password)
+    with transaction(sessions) as session:
+        existing = set(session.scalars(select(User.username)))
+        for u in demo_users():
+            if u["username"] in existing:
+                continue
+            session.add(User(password_hash=hashed, demo=True, created_at=now, department=u.get("department", ""),
+                             enterprise=u.get("enterprise", ""), **{k: u[k] for k in ("username", "role", "display_name")}))
+            created += 1
+    return created
+
+
+def authenticate(sessions: sessionmaker[Session], username: str, password: str, manual_clock: bool) -> User | None:
+    with sessions() as session:
+        user = session.get(User, username)
+    if user is None or not user.active or not check_password(password, user.password_hash):
+        return None
+    if user.demo and not manual_clock:
+        return None
+    return user
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--demo", action="store_true", help="create the demo users (manual clock only)")
+    args = parser.parse_args()
+    if args.demo:
+        if config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) != "manual":
+            print("demo users exist only with ZHITONG_CLOCK=manual", file=sys.stderr)
+            return 2
+        created = ensure_demo_users(gateway_sessions(), config.text("ZHITONG_DEMO_PASSWORD", "demo12345"))
+        print(f"demo users ready ({created} created)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

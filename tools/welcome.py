@@ -1,0 +1,41 @@
+"""Run by `make run` beside the services: waits for the suite, loads the sample projects, prints where
+everything is and who can log in, then stays until the suite stops."""
+from __future__ import annotations
+
+import signal
+
+from kit import config
+from services.gateway.users import demo_users
+from tools.api import Api
+from tools.seed import seed
+
+
+def main() -> None:
+    port = config.integer("ZHITONG_GATEWAY_PORT", 8080)
+    base = f"http://127.0.0.1:{port}"
+    password = config.text("ZHITONG_DEMO_PASSWORD", "demo12345")
+    api = Api(base)
+    api.wait_ready(timeout=120)
+    ids = seed(api.login("admin", password))
+    users = demo_users()
+    officers = [u["username"] for u in users if u["role"] == "officer"]
+    lines = [
+        "",
+        "  直通 Zhitong is running (manual clock: set the time with POST /api/v1/admin/clock)",
+        f"  API and Swagger UI : {base}/api/v1/ui/",
+        f"  Health             : {base}/healthz   {base}/readyz",
+        f"  Sample projects    : {len(ids)} loaded ({', '.join(sorted(ids))})",
+        f"  Demo logins (password {password}):",
+        "    admin, supervisor, ops, agent, screen",
+        "    enterprises: " + ", ".join(u["username"] for u in users if u["role"] == "enterprise"),
+        "    officers   : " + ", ".join(officers),
+        "    heads      : the same with -head (window-head, zrgh-head, ...)",
+        "  Replay a few weeks of approvals: make demo      Stop: Ctrl-C",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+
+
+if __name__ == "__main__":
+    main()
