@@ -1,4 +1,5 @@
 """Who is acting, as the gateway authenticated them and passed on in every gRPC request."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ class Actor:
         return cls(message.username, message.role, message.department, message.enterprise)
 
     def to_proto(self, message_type):
-        return message_type(username=self.username, role=self.role, department=self.department, enterprise=self.enterprise)
+        return message_type(
+            username=self.username, role=self.role, department=self.department, enterprise=self.enterprise
+        )
 
 
 SYSTEM = Actor("system", "system")

@@ -2,6 +2,7 @@
 
 A service declares `class AuditEntry(AuditColumns, Base)` in its models; its first migration makes the table
 append-only with `kit.db.append_only_triggers`."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,16 +36,35 @@ class AuditColumns:
 
 
 def record(
-    session, model, at: datetime, actor, *, subject_type: str, subject_id: str, action: str, project_id: str = "",
-    from_status: str = "", to_status: str = "", reason: str = "", on_behalf_of: str = "",
+    session,
+    model,
+    at: datetime,
+    actor,
+    *,
+    subject_type: str,
+    subject_id: str,
+    action: str,
+    project_id: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    on_behalf_of: str = "",
 ) -> None:
     """Add one audit entry to the session (committed with the change it records)."""
     if not on_behalf_of and actor.role == "agent":
         on_behalf_of = actor.enterprise
     session.add(
         model(
-            at=at, actor=actor.username, actor_role=actor.role, on_behalf_of=on_behalf_of, project_id=project_id,
-            subject_type=subject_type, subject_id=subject_id, action=action, from_status=from_status,
-            to_status=to_status, reason=reason,
+            at=at,
+            actor=actor.username,
+            actor_role=actor.role,
+            on_behalf_of=on_behalf_of,
+            project_id=project_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
         )
     )

@@ -4,6 +4,7 @@ Sources, in order: a year loaded by an admin, the `chinesecalendar` library's pu
 year that nobody has published yet a visible Monday–Friday fallback. Whatever computation touched a fallback
 year can say so: `with calendar.tracking() as used:` collects the fallback years it met.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -86,9 +87,7 @@ class WorkingCalendar:
         notes: dict[date, str] = {}
         if override is not None:
             source = ADMIN
-            flags = [
-                d not in override.holidays and (d in override.workdays or d.weekday() < 5) for d in days
-            ]
+            flags = [d not in override.holidays and (d in override.workdays or d.weekday() < 5) for d in days]
             notes = {d: override.notes.get(d, "节假日") for d in override.holidays}
             notes.update({d: override.notes.get(d, "调休上班") for d in override.workdays})
         else:
@@ -131,7 +130,10 @@ class WorkingCalendar:
     def year_days(self, year: int) -> list[tuple[date, bool, str]]:
         entry = self._year(year)
         start = date(year, 1, 1)
-        return [(start + timedelta(i), bool(f), entry.notes.get(start + timedelta(i), "")) for i, f in enumerate(entry.flags)]
+        return [
+            (start + timedelta(i), bool(f), entry.notes.get(start + timedelta(i), ""))
+            for i, f in enumerate(entry.flags)
+        ]
 
     def _count_through(self, day: date) -> int:
         """Working days from 1 January of `day`'s year through `day` inclusive."""

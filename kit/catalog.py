@@ -3,6 +3,7 @@
 Loaded from a city's YAML file (the shipped default is `data/catalog.yaml`) and checked for consistency, so that a
 typo in a department or material code stops the service with a clear message instead of surfacing later.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -112,7 +113,9 @@ class Catalog:
         if facts.project_type not in self.project_types:
             raise CatalogError(f"unknown project type {facts.project_type!r}")
         return [
-            PlannedItem(item, self.effective_days(item, facts.project_type)) for item in self.items if item.applies(facts)
+            PlannedItem(item, self.effective_days(item, facts.project_type))
+            for item in self.items
+            if item.applies(facts)
         ]
 
 
@@ -129,7 +132,10 @@ def load_catalog(path: Path) -> Catalog:
         stage_codes = {s.code for s in stages}
         types = {
             t["code"]: ProjectType(
-                t["code"], t["name_zh"], int(t["target_days"]), int(t["pre_reform_days"]),
+                t["code"],
+                t["name_zh"],
+                int(t["target_days"]),
+                int(t["pre_reform_days"]),
                 {k: int(v) for k, v in t["stage_days"].items()},
             )
             for t in raw["project_types"]
@@ -138,10 +144,16 @@ def load_catalog(path: Path) -> Catalog:
         materials = {m["code"]: Material(m["code"], m["name_zh"]) for m in raw["materials"]}
         items = tuple(
             ItemDef(
-                code=i["code"], stage=i["stage"], department=i["department"], name_zh=i["name_zh"],
-                statutory_days=int(i["statutory_days"]), promised_days=int(i["promised_days"]),
-                applies_to=tuple(i["applies_to"]), materials=tuple(i.get("materials", ())),
-                when=i.get("when", "") or "", waived_by_regional_evaluation=bool(i.get("waived_by_regional_evaluation")),
+                code=i["code"],
+                stage=i["stage"],
+                department=i["department"],
+                name_zh=i["name_zh"],
+                statutory_days=int(i["statutory_days"]),
+                promised_days=int(i["promised_days"]),
+                applies_to=tuple(i["applies_to"]),
+                materials=tuple(i.get("materials", ())),
+                when=i.get("when", "") or "",
+                waived_by_regional_evaluation=bool(i.get("waived_by_regional_evaluation")),
                 produces=i.get("produces", "") or "",
                 exempt_materials_for={k: tuple(v) for k, v in (i.get("exempt_materials_for") or {}).items()},
             )

@@ -3,6 +3,7 @@ the time of the whole suite through the gateway, so that weeks of approvals can 
 
 Times are stored in UTC; business rules use local dates in Asia/Shanghai.
 """
+
 from __future__ import annotations
 
 import json

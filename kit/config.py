@@ -3,6 +3,7 @@
 Every service builds a small frozen dataclass from these helpers in its `create_server()`; nothing reads
 `os.environ` elsewhere.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Database engines and sessions: SQLite files under `var/` by default (WAL, busy timeout), PostgreSQL in production."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,6 +1,7 @@
 """Domain errors: raised by `domain.py` code, turned into gRPC status codes by the server interceptor and into
 HTTP problems by the gateway. Messages are written for the person who sees them (Chinese); `details` carries
 machine-readable extras such as the list of missing materials."""
+
 from __future__ import annotations
 
 from typing import Any

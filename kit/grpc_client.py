@@ -1,6 +1,7 @@
 """gRPC clients for service-to-service and gateway calls: one channel per target and process, the caller's
 request id forwarded, deadlines on every call, and errors turned back into `ServiceError` with the problem
 details that the server attached."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,6 @@ class _RequestIdInterceptor(grpc.UnaryUnaryClientInterceptor):
             metadata = list(client_call_details.metadata or ()) + [("x-request-id", rid)]
             client_call_details = client_call_details._replace(metadata=metadata)
         return continuation(client_call_details, request)
-
 
 
 _channels: dict[str, grpc.Channel] = {}

@@ -1,6 +1,7 @@
 """gRPC server bootstrap shared by every service: health (grpc.health.v1) per full service name, reflection,
 an interceptor for metrics, request ids and domain errors, the suite clock service, a `/metrics` port and a
 graceful SIGTERM drain during which health answers NOT_SERVING."""
+
 from __future__ import annotations
 
 import json

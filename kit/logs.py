@@ -1,4 +1,5 @@
 """JSON logs with the request or correlation id of the work in hand."""
+
 from __future__ import annotations
 
 import contextvars

@@ -1,11 +1,10 @@
 """Prometheus metrics shared by every process; each process serves `/metrics` on its own port."""
+
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-GRPC_REQUESTS = Counter(
-    "zhitong_grpc_server_requests_total", "gRPC requests handled", ["service", "method", "code"]
-)
+GRPC_REQUESTS = Counter("zhitong_grpc_server_requests_total", "gRPC requests handled", ["service", "method", "code"])
 GRPC_LATENCY = Histogram(
     "zhitong_grpc_server_handling_seconds",
     "Time to handle a gRPC request",

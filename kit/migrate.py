@@ -1,5 +1,6 @@
 """Alembic migrations per service: `python -m kit.migrate workflow intake gateway` upgrades each service's
 database (its `<SERVICE>_DATABASE_URL`, or the embedded SQLite file) to the newest revision."""
+
 from __future__ import annotations
 
 import sys

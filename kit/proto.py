@@ -1,4 +1,5 @@
 """Small conversions between protobuf messages and Python values, the same in every servicer and client."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime

@@ -1,8 +1,10 @@
 """Shared fixtures: a manual clock, a temporary embedded database per service, and PostgreSQL databases for
 integration tests."""
+
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +15,13 @@ from kit.clock import LOCAL_TZ, ManualClock
 from kit.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get("ZHITONG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def local(text: str) -> datetime:

@@ -1,4 +1,5 @@
 """A small client of the gateway's HTTP API, for the demo replay, the welcome screen and end-to-end tests."""
+
 from __future__ import annotations
 
 import time

@@ -5,6 +5,7 @@ one-screen summary.
 Each sample project follows a scenario: when its enterprise applies, how fast the departments decide (a share of
 each item's limit), which item a department leaves lying (it turns red) and which is suspended for supplements.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,19 +73,26 @@ class Replay:
     def run(self, first: date = FIRST, last: date = LAST) -> dict:
         self.api.wait_ready()
         admin = self.as_user("admin")
-        admin.post("/admin/clock", json={"now": datetime.combine(first, datetime.min.time()).replace(hour=9, tzinfo=LOCAL_TZ).isoformat()})
+        admin.post(
+            "/admin/clock",
+            json={"now": datetime.combine(first, datetime.min.time()).replace(hour=9, tzinfo=LOCAL_TZ).isoformat()},
+        )
         ids = seed(admin)
         owners = {p["code"]: p["enterprise"].lower() for p in load_samples()["projects"]}
         cal = WorkingCalendar()
         day = first
         while day <= last:
             if cal.is_workday(day):
-                admin.post("/admin/clock", json={"now": datetime(day.year, day.month, day.day, 9, tzinfo=LOCAL_TZ).isoformat()})
+                admin.post(
+                    "/admin/clock", json={"now": datetime(day.year, day.month, day.day, 9, tzinfo=LOCAL_TZ).isoformat()}
+                )
                 for code, scenario in SCENARIOS.items():
                     if code in ids and day >= scenario.start:
                         self.step(day, code, ids[code], owners[code], scenario)
             day += timedelta(days=1)
-        admin.post("/admin/clock", json={"now": datetime(last.year, last.month, last.day, 17, tzinfo=LOCAL_TZ).isoformat()})
+        admin.post(
+            "/admin/clock", json={"now": datetime(last.year, last.month, last.day, 17, tzinfo=LOCAL_TZ).isoformat()}
+        )
         return self.summary(admin)
 
     def step(self, day: date, code: str, project_id: str, owner: str, scenario: Scenario) -> None:
@@ -96,13 +104,17 @@ class Replay:
             if stage["status"] == "open":
                 form = enterprise.get(f"/projects/{project_id}/stages/{stage['code']}/form")
                 for material in form["missing"]:
-                    enterprise.post(f"/projects/{project_id}/materials", data={"material_code": material},
-                                    files={"file": (f"{material}.pdf", PDF, "application/pdf")})
+                    enterprise.post(
+                        f"/projects/{project_id}/materials",
+                        data={"material_code": material},
+                        files={"file": (f"{material}.pdf", PDF, "application/pdf")},
+                    )
                 enterprise.post(f"/projects/{project_id}/stages/{stage['code']}/submit")
                 self.say(f"{day} {code} {stage['code']} 提交申请")
             if stage["status"] in ("open", "submitted"):
-                self.as_user("window-officer").post(f"/projects/{project_id}/stages/{stage['code']}/actions",
-                                                    json={"action": "accept"})
+                self.as_user("window-officer").post(
+                    f"/projects/{project_id}/stages/{stage['code']}/actions", json={"action": "accept"}
+                )
                 self.say(f"{day} {code} {stage['code']} 综合窗口受理")
                 project = enterprise.get(f"/projects/{project_id}")
         for stage in project["stages"]:
@@ -119,7 +131,9 @@ class Replay:
             officer.post(f"/items/{item['id']}/actions", json={"action": "resume"})
             self.say(f"{day} {code} {item['code']} 恢复计时")
         elif item["status"] == "accepted" and item["code"] not in scenario.stall:
-            if item["used_days"] >= math.ceil(scenario.pace * item["effective_days"]) and not (window and day < window[1]):
+            if item["used_days"] >= math.ceil(scenario.pace * item["effective_days"]) and not (
+                window and day < window[1]
+            ):
                 officer.post(f"/items/{item['id']}/actions", json={"action": "approve"})
 
     def summary(self, admin: Api) -> dict:
@@ -130,13 +144,17 @@ class Replay:
         print(f"{pad('项目', 30)}{pad('类型', 16)}{pad('阶段', 8)}{pad('颜色', 8)}{'已用/目标':>10}{'余量':>6}")
         for p in sorted(projects, key=lambda p: p["name"]):
             where = p["current_stage"] or p["status_zh"]
-            print(f"{pad(p['name'][:14], 30)}{pad(p['type'], 16)}{pad(where, 8)}{pad(ZH[p['colour']], 8)}"
-                  f"{p['used_days']:>6}/{p['target_days']:<4}{p['slack_days']:>6}")
+            print(
+                f"{pad(p['name'][:14], 30)}{pad(p['type'], 16)}{pad(where, 8)}{pad(ZH[p['colour']], 8)}"
+                f"{p['used_days']:>6}/{p['target_days']:<4}{p['slack_days']:>6}"
+            )
         print(f"\nblue (超前) {counts['blue']}   yellow (正常) {counts['yellow']}   red (滞后) {counts['red']}")
         reds = admin.get("/items", params={"colour": "red"})["items"]
         for item in reds:
-            print(f"  red item: {item['project_name']} {item['code']} {item['name_zh']} ({item['department']}), "
-                  f"deadline {item['deadline']}")
+            print(
+                f"  red item: {item['project_name']} {item['code']} {item['name_zh']} ({item['department']}), "
+                f"deadline {item['deadline']}"
+            )
         return counts
 
 

@@ -1,5 +1,6 @@
 """Load the sample enterprises and projects (`data/sample_projects.yaml`) through the API; already loaded ones are
 left as they are."""
+
 from __future__ import annotations
 
 import yaml
@@ -25,12 +26,20 @@ def seed(admin: Api) -> dict[str, str]:
     for p in samples["projects"]:
         if p["code"] in ids:
             continue
-        created = admin.post("/projects", json={
-            "code": p["code"], "name": p["name_zh"], "type": p["type"], "enterprise": p["enterprise"],
-            "attributes": p.get("attributes", {}), "regional_evaluation_zone": p.get("regional_evaluation_zone", False),
-            "major": p.get("major", False), "floor_area_m2": p.get("floor_area_m2", 0),
-            "investment_wan": p.get("investment_wan", 0),
-        })
+        created = admin.post(
+            "/projects",
+            json={
+                "code": p["code"],
+                "name": p["name_zh"],
+                "type": p["type"],
+                "enterprise": p["enterprise"],
+                "attributes": p.get("attributes", {}),
+                "regional_evaluation_zone": p.get("regional_evaluation_zone", False),
+                "major": p.get("major", False),
+                "floor_area_m2": p.get("floor_area_m2", 0),
+                "investment_wan": p.get("investment_wan", 0),
+            },
+        )
         ids[p["code"]] = created["id"]
     return ids
 

@@ -1,5 +1,6 @@
 """Run by `make run` beside the services: waits for the suite, loads the sample projects, prints where
 everything is and who can log in, then stays until the suite stops."""
+
 from __future__ import annotations
 
 import signal

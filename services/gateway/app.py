@@ -1,5 +1,6 @@
 """The API gateway: connexion 3 (spec-first, `openapi.yaml`) on Flask, served by an ASGI server with several
 workers. `create_app()` builds everything; nothing happens at import time."""
+
 from __future__ import annotations
 
 import functools

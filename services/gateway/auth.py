@@ -1,5 +1,6 @@
 """Bearer tokens (JWT, HS256) issued from the built-in user store, with the role, department and enterprise as
 claims; connexion calls `bearer_info` for every secured operation."""
+
 from __future__ import annotations
 
 import base64
@@ -65,8 +66,13 @@ def issue_token(username: str, role: str, department: str, enterprise: str) -> t
     s = settings()
     now = int(time.time())
     claims = {
-        "sub": username, "role": role, "department": department, "enterprise": enterprise,
-        "iss": s.issuer, "iat": now, "exp": now + s.ttl_seconds,
+        "sub": username,
+        "role": role,
+        "department": department,
+        "enterprise": enterprise,
+        "iss": s.issuer,
+        "iat": now,
+        "exp": now + s.ttl_seconds,
     }
     return jwt.encode(claims, s.secret, algorithm="HS256"), s.ttl_seconds
 

@@ -1,4 +1,5 @@
 """The gateway's gRPC clients, one set per worker process."""
+
 from __future__ import annotations
 
 from functools import cache

@@ -1,4 +1,5 @@
 """The gateway's own table: users with their role and department (the built-in user store)."""
+
 from __future__ import annotations
 
 from datetime import datetime

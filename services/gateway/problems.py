@@ -1,4 +1,5 @@
 """Every error the gateway returns is `application/problem+json` with a Chinese title and detail."""
+
 from __future__ import annotations
 
 import grpc
@@ -19,8 +20,16 @@ HTTP_STATUS = {
 }
 STATUS_OF_KIND = {"unsupported_media": 415, "too_large": 413}
 TITLES = {
-    400: "请求有误", 401: "未登录或登录已过期", 403: "无权操作", 404: "未找到", 409: "当前状态不允许此操作",
-    413: "文件过大", 415: "文件类型不支持", 502: "后台服务出错", 503: "服务暂不可用", 504: "服务响应超时",
+    400: "请求有误",
+    401: "未登录或登录已过期",
+    403: "无权操作",
+    404: "未找到",
+    409: "当前状态不允许此操作",
+    413: "文件过大",
+    415: "文件类型不支持",
+    502: "后台服务出错",
+    503: "服务暂不可用",
+    504: "服务响应超时",
 }
 
 

@@ -1,4 +1,5 @@
 """Process entry of the gateway: `python -m services.gateway.server` runs the ASGI app with several workers."""
+
 from __future__ import annotations
 
 import uvicorn

@@ -1,6 +1,7 @@
 """The built-in user store. `python -m services.gateway.users --demo` creates the demo users (manual clock only):
 admin, supervisor, ops, agent, screen, one enterprise user per sample enterprise (e01 …) and, per department of
 the catalog, `<dept>-officer` and `<dept>-head`; all with the password in `ZHITONG_DEMO_PASSWORD`."""
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,26 @@ def demo_users() -> list[dict]:
         {"username": "screen", "role": "screen", "display_name": "大屏"},
     ]
     for e in samples["enterprises"]:
-        users.append({"username": e["code"].lower(), "role": "enterprise", "enterprise": e["code"], "display_name": e["name_zh"]})
+        users.append(
+            {"username": e["code"].lower(), "role": "enterprise", "enterprise": e["code"], "display_name": e["name_zh"]}
+        )
     for d in catalog.departments.values():
-        users.append({"username": f"{d.code}-officer", "role": "officer", "department": d.code, "display_name": f"{d.name_zh}审批人员"})
-        users.append({"username": f"{d.code}-head", "role": "dept_head", "department": d.code, "display_name": f"{d.name_zh}负责人"})
+        users.append(
+            {
+                "username": f"{d.code}-officer",
+                "role": "officer",
+                "department": d.code,
+                "display_name": f"{d.name_zh}审批人员",
+            }
+        )
+        users.append(
+            {
+                "username": f"{d.code}-head",
+                "role": "dept_head",
+                "department": d.code,
+                "display_name": f"{d.name_zh}负责人",
+            }
+        )
     return users
 
 
@@ -51,8 +68,16 @@ def ensure_demo_users(sessions: sessionmaker[Session], password: str) -> int:
         for u in demo_users():
             if u["username"] in existing:
                 continue
-            session.add(User(password_hash=hashed, demo=True, created_at=now, department=u.get("department", ""),
-                             enterprise=u.get("enterprise", ""), **{k: u[k] for k in ("username", "role", "display_name")}))
+            session.add(
+                User(
+                    password_hash=hashed,
+                    demo=True,
+                    created_at=now,
+                    department=u.get("department", ""),
+                    enterprise=u.get("enterprise", ""),
+                    **{k: u[k] for k in ("username", "role", "display_name")},
+                )
+            )
             created += 1
     return created
 

@@ -1,5 +1,6 @@
 """JSON shapes of the public API, built from the services' messages. Empty strings become null; colours and
 statuses are lower-case words."""
+
 from __future__ import annotations
 
 from zhitong.workflow.v1 import workflow_pb2 as wpb
@@ -7,9 +8,19 @@ from zhitong.workflow.v1 import workflow_pb2 as wpb
 from kit.proto import enum_word, from_timestamp
 
 STATUS_ZH = {
-    "pending": "待申报", "open": "待申报", "submitted": "已提交待受理", "pre_review": "预审中", "accepted": "办理中",
-    "suspended": "暂停计时", "approved": "已办结", "refused": "不予许可", "withdrawn": "已撤回", "completed": "已完成",
-    "skipped": "无需办理", "in_progress": "办理中", "stopped": "已终止",
+    "pending": "待申报",
+    "open": "待申报",
+    "submitted": "已提交待受理",
+    "pre_review": "预审中",
+    "accepted": "办理中",
+    "suspended": "暂停计时",
+    "approved": "已办结",
+    "refused": "不予许可",
+    "withdrawn": "已撤回",
+    "completed": "已完成",
+    "skipped": "无需办理",
+    "in_progress": "办理中",
+    "stopped": "已终止",
 }
 
 
@@ -23,31 +34,63 @@ def colour(value: int) -> str | None:
 
 def item(i: wpb.Item) -> dict:
     return {
-        "id": i.id, "project_id": i.project_id, "project_name": i.project_name, "major": i.major, "code": i.code,
-        "name_zh": i.name_zh, "stage": i.stage, "department": i.department, "status": i.status,
-        "status_zh": STATUS_ZH.get(i.status, i.status), "colour": colour(i.colour), "warning": i.warning,
-        "promised_days": i.promised_days, "effective_days": i.effective_days, "used_days": i.used_days,
-        "suspended_days": i.suspended_days, "deadline": _or_none(i.deadline), "accepted_on": _or_none(i.accepted_on),
-        "decided_on": _or_none(i.decided_on), "materials": list(i.materials), "produces": _or_none(i.produces),
+        "id": i.id,
+        "project_id": i.project_id,
+        "project_name": i.project_name,
+        "major": i.major,
+        "code": i.code,
+        "name_zh": i.name_zh,
+        "stage": i.stage,
+        "department": i.department,
+        "status": i.status,
+        "status_zh": STATUS_ZH.get(i.status, i.status),
+        "colour": colour(i.colour),
+        "warning": i.warning,
+        "promised_days": i.promised_days,
+        "effective_days": i.effective_days,
+        "used_days": i.used_days,
+        "suspended_days": i.suspended_days,
+        "deadline": _or_none(i.deadline),
+        "accepted_on": _or_none(i.accepted_on),
+        "decided_on": _or_none(i.decided_on),
+        "materials": list(i.materials),
+        "produces": _or_none(i.produces),
         "deferred_materials": list(i.deferred_materials),
     }
 
 
 def stage(s: wpb.Stage) -> dict:
     return {
-        "code": s.code, "name_zh": s.name_zh, "status": s.status, "status_zh": STATUS_ZH.get(s.status, s.status),
-        "colour": colour(s.colour), "stage_days": s.stage_days, "accepted_on": _or_none(s.accepted_on),
-        "planned_finish": _or_none(s.planned_finish), "projected_finish": _or_none(s.projected_finish),
-        "finished_on": _or_none(s.finished_on), "slack_days": s.slack_days, "used_days": s.used_days,
-        "return_reason": _or_none(s.return_reason), "items": [item(i) for i in s.items],
+        "code": s.code,
+        "name_zh": s.name_zh,
+        "status": s.status,
+        "status_zh": STATUS_ZH.get(s.status, s.status),
+        "colour": colour(s.colour),
+        "stage_days": s.stage_days,
+        "accepted_on": _or_none(s.accepted_on),
+        "planned_finish": _or_none(s.planned_finish),
+        "projected_finish": _or_none(s.projected_finish),
+        "finished_on": _or_none(s.finished_on),
+        "slack_days": s.slack_days,
+        "used_days": s.used_days,
+        "return_reason": _or_none(s.return_reason),
+        "items": [item(i) for i in s.items],
     }
 
 
 def project_summary(p: wpb.Project) -> dict:
     return {
-        "id": p.id, "name": p.name, "enterprise": p.enterprise, "type": p.project_type, "major": p.major,
-        "status": p.status, "status_zh": STATUS_ZH.get(p.status, p.status), "colour": colour(p.colour),
-        "current_stage": _or_none(p.current_stage), "target_days": p.target_days, "used_days": p.used_days,
+        "id": p.id,
+        "name": p.name,
+        "enterprise": p.enterprise,
+        "type": p.project_type,
+        "major": p.major,
+        "status": p.status,
+        "status_zh": STATUS_ZH.get(p.status, p.status),
+        "colour": colour(p.colour),
+        "current_stage": _or_none(p.current_stage),
+        "target_days": p.target_days,
+        "used_days": p.used_days,
         "slack_days": p.slack_days,
     }
 
@@ -55,25 +98,37 @@ def project_summary(p: wpb.Project) -> dict:
 def project(p: wpb.Project, record=None) -> dict:
     body = project_summary(p)
     body.update(
-        projected_days=p.projected_days, calendar_warning=_or_none(p.calendar_warning), agent=_or_none(p.agent),
+        projected_days=p.projected_days,
+        calendar_warning=_or_none(p.calendar_warning),
+        agent=_or_none(p.agent),
         stages=[stage(s) for s in p.stages],
         documents=[{"material": d.material, "item_code": d.item_code, "issued_on": d.issued_on} for d in p.documents],
     )
     if record is not None:
         body.update(
-            code=_or_none(record.code), attributes=dict(record.attributes),
-            regional_evaluation_zone=record.regional_evaluation_zone, floor_area_m2=record.floor_area_m2,
+            code=_or_none(record.code),
+            attributes=dict(record.attributes),
+            regional_evaluation_zone=record.regional_evaluation_zone,
+            floor_area_m2=record.floor_area_m2,
             investment_wan=record.investment_wan,
-            registered_at=from_timestamp(record.registered_at).isoformat() if record.HasField("registered_at") else None,
+            registered_at=from_timestamp(record.registered_at).isoformat()
+            if record.HasField("registered_at")
+            else None,
         )
     return body
 
 
 def stored_material(m) -> dict:
     return {
-        "code": m.code, "name_zh": m.name_zh, "sha256": _or_none(m.sha256), "size": m.size,
-        "media_type": _or_none(m.media_type), "filename": _or_none(m.filename), "source": m.source,
-        "produced_by": _or_none(m.produced_by), "uploaded_by": _or_none(m.uploaded_by),
+        "code": m.code,
+        "name_zh": m.name_zh,
+        "sha256": _or_none(m.sha256),
+        "size": m.size,
+        "media_type": _or_none(m.media_type),
+        "filename": _or_none(m.filename),
+        "source": m.source,
+        "produced_by": _or_none(m.produced_by),
+        "uploaded_by": _or_none(m.uploaded_by),
         "uploaded_at": from_timestamp(m.uploaded_at).isoformat() if m.HasField("uploaded_at") else None,
     }
 

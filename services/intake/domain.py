@@ -1,5 +1,6 @@
 """Intake use cases: enterprises, project registration, the one form per stage (一张表单), materials uploaded
 once and shared by every item and stage (材料共享), and stage submission with 容缺受理."""
+
 from __future__ import annotations
 
 import re
@@ -70,8 +71,9 @@ class Intake:
 
     # ---------------- enterprises ----------------
 
-    def register_enterprise(self, actor: Actor, code: str, name_zh: str, credit_code: str, contact: str = "",
-                            phone: str = "") -> Enterprise:
+    def register_enterprise(
+        self, actor: Actor, code: str, name_zh: str, credit_code: str, contact: str = "", phone: str = ""
+    ) -> Enterprise:
         """Register an enterprise (by an admin, an agent or the window for a walk-in enterprise)."""
         if actor.role not in REGISTRARS and not actor.at_window:
             raise errors.Forbidden("只有管理员、帮办代办专员或综合窗口可以登记企业")
@@ -86,8 +88,14 @@ class Intake:
             raise errors.Invalid("联系电话应为11位手机号码", field="phone")
         try:
             with transaction(self.sessions) as session:
-                enterprise = Enterprise(code=code, name_zh=name_zh, credit_code=credit_code, contact=contact,
-                                        phone=phone, registered_at=self.clock.now())
+                enterprise = Enterprise(
+                    code=code,
+                    name_zh=name_zh,
+                    credit_code=credit_code,
+                    contact=contact,
+                    phone=phone,
+                    registered_at=self.clock.now(),
+                )
                 session.add(enterprise)
                 session.flush()
                 self._audit(session, actor, "", "enterprise", code, "register", "", "registered", name_zh)
@@ -128,8 +136,10 @@ class Intake:
         if record.floor_area_m2 < 0 or record.investment_wan < 0:
             raise errors.Invalid("建筑面积和投资额不能为负数", field="floor_area_m2")
         facts = wpb.ProjectFacts(
-            project_type=record.project_type, attributes=record.attributes or {},
-            regional_evaluation_zone=record.regional_evaluation_zone, major=record.major,
+            project_type=record.project_type,
+            attributes=record.attributes or {},
+            regional_evaluation_zone=record.regional_evaluation_zone,
+            major=record.major,
         )
         self.workflow.preview(facts)  # unknown type -> Invalid, before anything is stored
         record.id = str(uuid.uuid4())
@@ -144,7 +154,11 @@ class Intake:
                 self._audit(session, actor, record.id, "project", record.id, "register", "", "registered", record.name)
                 # Workflow's plan is created before intake commits: a failure there leaves nothing behind here.
                 self.workflow.create_plan(
-                    actor, record.id, record.name, record.enterprise, facts,
+                    actor,
+                    record.id,
+                    record.name,
+                    record.enterprise,
+                    facts,
                     agent=actor.username if actor.role == "agent" else "",
                 )
         except IntegrityError:
@@ -193,9 +207,13 @@ class Intake:
         names = self.workflow.material_names()
         lines = [
             FormLine(
-                code=code, name_zh=names.get(code, code), required_by=required_by,
-                on_file=code in files or code in issued, produced_by=produced.get(code, issued.get(code, "")),
-                sha256=files[code].sha256 if code in files else "", deferrable=code in self.deferrable,
+                code=code,
+                name_zh=names.get(code, code),
+                required_by=required_by,
+                on_file=code in files or code in issued,
+                produced_by=produced.get(code, issued.get(code, "")),
+                sha256=files[code].sha256 if code in files else "",
+                deferrable=code in self.deferrable,
             )
             for code, required_by in sorted(needed.items())
         ]
@@ -210,7 +228,9 @@ class Intake:
         rows = session.scalars(select(MaterialFile).where(MaterialFile.id.in_(newest)))
         return {row.material_code: row for row in rows}
 
-    def upload_material(self, actor: Actor, project_id: str, code: str, filename: str, content: bytes) -> StoredMaterial:
+    def upload_material(
+        self, actor: Actor, project_id: str, code: str, filename: str, content: bytes
+    ) -> StoredMaterial:
         """Keep a material once for the project: every item and stage that needs it reuses it."""
         plan = self.workflow.project(actor, project_id)
         self._check_acts_for(actor, plan)
@@ -221,12 +241,28 @@ class Intake:
         digest = self.blobs.put(content)
         with transaction(self.sessions) as session:
             row = MaterialFile(
-                project_id=project_id, material_code=code, sha256=digest, size=len(content), media_type=media_type,
-                filename=(filename or "")[:255], uploaded_by=actor.username, uploaded_at=self.clock.now(),
+                project_id=project_id,
+                material_code=code,
+                sha256=digest,
+                size=len(content),
+                media_type=media_type,
+                filename=(filename or "")[:255],
+                uploaded_by=actor.username,
+                uploaded_at=self.clock.now(),
             )
             session.add(row)
-            self._audit(session, actor, project_id, "material", f"{project_id}:{code}", "upload", "", "on_file",
-                        f"{names[code]}（{len(content)}字节，sha256 {digest[:12]}…）", on_behalf_of=plan.enterprise)
+            self._audit(
+                session,
+                actor,
+                project_id,
+                "material",
+                f"{project_id}:{code}",
+                "upload",
+                "",
+                "on_file",
+                f"{names[code]}（{len(content)}字节，sha256 {digest[:12]}…）",
+                on_behalf_of=plan.enterprise,
+            )
         if any(code in item.deferred_materials for stage in plan.stages for item in stage.items):
             self.workflow.supply_material(actor, project_id, code)
         return self._stored(row, names)
@@ -238,18 +274,40 @@ class Intake:
         with self.sessions() as session:
             stored = [self._stored(row, names) for row in self._current_files(session, project_id).values()]
         for doc in plan.documents:
-            stored.append(StoredMaterial(doc.material, names.get(doc.material, doc.material), "", 0, "", "",
-                                         "system", None, source="decision", produced_by=doc.item_code))
+            stored.append(
+                StoredMaterial(
+                    doc.material,
+                    names.get(doc.material, doc.material),
+                    "",
+                    0,
+                    "",
+                    "",
+                    "system",
+                    None,
+                    source="decision",
+                    produced_by=doc.item_code,
+                )
+            )
         return sorted(stored, key=lambda m: (m.code, m.source))
 
     @staticmethod
     def _stored(row: MaterialFile, names: dict[str, str]) -> StoredMaterial:
-        return StoredMaterial(row.material_code, names.get(row.material_code, row.material_code), row.sha256,
-                              row.size, row.media_type, row.filename, row.uploaded_by, row.uploaded_at)
+        return StoredMaterial(
+            row.material_code,
+            names.get(row.material_code, row.material_code),
+            row.sha256,
+            row.size,
+            row.media_type,
+            row.filename,
+            row.uploaded_by,
+            row.uploaded_at,
+        )
 
     # ---------------- submission ----------------
 
-    def submit_stage(self, actor: Actor, project_id: str, stage: str, deferred: Iterable[str] = ()) -> tuple[str, list[str]]:
+    def submit_stage(
+        self, actor: Actor, project_id: str, stage: str, deferred: Iterable[str] = ()
+    ) -> tuple[str, list[str]]:
         """Submit a stage's one application. Refused with the missing materials unless each missing one may
         be supplied later under 容缺受理 and the applicant asked for that."""
         plan = self.workflow.project(actor, project_id)
@@ -263,16 +321,37 @@ class Intake:
             if blocking:
                 names = self.workflow.material_names()
                 listed = "、".join(f"{m} {names.get(m, m)}" for m in blocking)
-                raise errors.Conflict(f"材料不齐，请先上传：{listed}", missing=blocking,
-                                      deferrable=[m for m in blocking if m in self.deferrable])
-            session.add(StageApplication(
-                project_id=project_id, stage=stage, submitted_by=actor.username, submitted_at=self.clock.now(),
-                materials={line.code: line.sha256 or f"decision:{line.produced_by}" for line in form.lines
-                           if line.on_file or line.produced_by},
-                deferred_materials=deferred_now,
-            ))
-            self._audit(session, actor, project_id, "stage", f"{project_id}:{stage}", "submit", "open", "submitted",
-                        "容缺材料：" + "、".join(deferred_now) if deferred_now else "", on_behalf_of=plan.enterprise)
+                raise errors.Conflict(
+                    f"材料不齐，请先上传：{listed}",
+                    missing=blocking,
+                    deferrable=[m for m in blocking if m in self.deferrable],
+                )
+            session.add(
+                StageApplication(
+                    project_id=project_id,
+                    stage=stage,
+                    submitted_by=actor.username,
+                    submitted_at=self.clock.now(),
+                    materials={
+                        line.code: line.sha256 or f"decision:{line.produced_by}"
+                        for line in form.lines
+                        if line.on_file or line.produced_by
+                    },
+                    deferred_materials=deferred_now,
+                )
+            )
+            self._audit(
+                session,
+                actor,
+                project_id,
+                "stage",
+                f"{project_id}:{stage}",
+                "submit",
+                "open",
+                "submitted",
+                "容缺材料：" + "、".join(deferred_now) if deferred_now else "",
+                on_behalf_of=plan.enterprise,
+            )
             result = self.workflow.submit_stage(actor, project_id, stage, deferred_now)
         return result.status, deferred_now
 
@@ -286,8 +365,30 @@ class Intake:
         if not (mine or actor.at_window):
             raise errors.Forbidden("只有建设单位、其帮办代办专员或综合窗口可以上传材料和提交申请")
 
-    def _audit(self, session, actor: Actor, project_id, subject_type, subject_id, action, from_status, to_status,
-               reason="", on_behalf_of="") -> None:
-        audit.record(session, AuditEntry, self.clock.now(), actor, project_id=project_id, subject_type=subject_type,
-                     subject_id=subject_id, action=action, from_status=from_status, to_status=to_status,
-                     reason=reason, on_behalf_of=on_behalf_of if actor.role == "agent" else "")
+    def _audit(
+        self,
+        session,
+        actor: Actor,
+        project_id,
+        subject_type,
+        subject_id,
+        action,
+        from_status,
+        to_status,
+        reason="",
+        on_behalf_of="",
+    ) -> None:
+        audit.record(
+            session,
+            AuditEntry,
+            self.clock.now(),
+            actor,
+            project_id=project_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            on_behalf_of=on_behalf_of if actor.role == "agent" else "",
+        )

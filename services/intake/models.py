@@ -1,5 +1,6 @@
 """Intake's own tables: enterprises, projects, uploaded materials (content-addressed files), stage applications
 and the audit trail of these."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Process entry of the intake service: `python -m services.intake.server`."""
+
 from __future__ import annotations
 
 from zhitong.intake.v1 import intake_pb2, intake_pb2_grpc
@@ -15,8 +16,9 @@ from services.intake.workflow_port import WorkflowPort, grpc_workflow
 NAME = "intake"
 
 
-def create_intake(clock: Clock | None = None, database_url: str | None = None,
-                  workflow: WorkflowPort | None = None) -> Intake:
+def create_intake(
+    clock: Clock | None = None, database_url: str | None = None, workflow: WorkflowPort | None = None
+) -> Intake:
     """The intake use cases wired to their database, file store, clock and workflow from configuration."""
     return Intake(
         sessions=session_factory(make_engine(database_url or config.database_url(NAME))),

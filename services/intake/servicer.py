@@ -1,4 +1,5 @@
 """gRPC mapping for the intake service."""
+
 from __future__ import annotations
 
 from zhitong.intake.v1 import intake_pb2 as pb
@@ -16,17 +17,33 @@ def enterprise_pb(e: Enterprise) -> pb.Enterprise:
 
 def project_pb(p: Project) -> pb.ProjectRecord:
     return pb.ProjectRecord(
-        id=p.id, code=p.code or "", name=p.name, enterprise=p.enterprise, project_type=p.project_type,
-        attributes=p.attributes or {}, regional_evaluation_zone=p.regional_evaluation_zone, major=p.major,
-        floor_area_m2=p.floor_area_m2, investment_wan=p.investment_wan, registered_by=p.registered_by,
+        id=p.id,
+        code=p.code or "",
+        name=p.name,
+        enterprise=p.enterprise,
+        project_type=p.project_type,
+        attributes=p.attributes or {},
+        regional_evaluation_zone=p.regional_evaluation_zone,
+        major=p.major,
+        floor_area_m2=p.floor_area_m2,
+        investment_wan=p.investment_wan,
+        registered_by=p.registered_by,
         registered_at=timestamp(p.registered_at),
     )
 
 
 def material_pb(m: StoredMaterial) -> pb.StoredMaterial:
     return pb.StoredMaterial(
-        code=m.code, name_zh=m.name_zh, sha256=m.sha256, size=m.size, media_type=m.media_type, filename=m.filename,
-        uploaded_by=m.uploaded_by, uploaded_at=timestamp(m.uploaded_at), source=m.source, produced_by=m.produced_by,
+        code=m.code,
+        name_zh=m.name_zh,
+        sha256=m.sha256,
+        size=m.size,
+        media_type=m.media_type,
+        filename=m.filename,
+        uploaded_by=m.uploaded_by,
+        uploaded_at=timestamp(m.uploaded_at),
+        source=m.source,
+        produced_by=m.produced_by,
     )
 
 
@@ -48,15 +65,23 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     def RegisterProject(self, request, context):
         p = request.project
         record = Project(
-            code=p.code, name=p.name, enterprise=p.enterprise, project_type=p.project_type,
-            attributes=dict(p.attributes), regional_evaluation_zone=p.regional_evaluation_zone, major=p.major,
-            floor_area_m2=p.floor_area_m2, investment_wan=p.investment_wan,
+            code=p.code,
+            name=p.name,
+            enterprise=p.enterprise,
+            project_type=p.project_type,
+            attributes=dict(p.attributes),
+            regional_evaluation_zone=p.regional_evaluation_zone,
+            major=p.major,
+            floor_area_m2=p.floor_area_m2,
+            investment_wan=p.investment_wan,
         )
         created = self.intake.register_project(Actor.from_proto(request.actor), record)
         return pb.RegisterProjectResponse(project=project_pb(created))
 
     def GetProject(self, request, context):
-        return pb.GetProjectResponse(project=project_pb(self.intake.get_project(Actor.from_proto(request.actor), request.project_id)))
+        return pb.GetProjectResponse(
+            project=project_pb(self.intake.get_project(Actor.from_proto(request.actor), request.project_id))
+        )
 
     def GetStageForm(self, request, context):
         form = self.intake.stage_form(Actor.from_proto(request.actor), request.project_id, request.stage)
@@ -64,16 +89,26 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             stage=form.stage,
             missing=form.missing,
             materials=[
-                pb.FormMaterial(code=line.code, name_zh=line.name_zh, required_by=line.required_by,
-                                on_file=line.on_file, produced_by=line.produced_by, sha256=line.sha256,
-                                deferrable=line.deferrable)
+                pb.FormMaterial(
+                    code=line.code,
+                    name_zh=line.name_zh,
+                    required_by=line.required_by,
+                    on_file=line.on_file,
+                    produced_by=line.produced_by,
+                    sha256=line.sha256,
+                    deferrable=line.deferrable,
+                )
                 for line in form.lines
             ],
         )
 
     def UploadMaterial(self, request, context):
         stored = self.intake.upload_material(
-            Actor.from_proto(request.actor), request.project_id, request.material_code, request.filename, request.content
+            Actor.from_proto(request.actor),
+            request.project_id,
+            request.material_code,
+            request.filename,
+            request.content,
         )
         return pb.UploadMaterialResponse(material=material_pb(stored))
 
@@ -85,5 +120,6 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         status, deferred = self.intake.submit_stage(
             Actor.from_proto(request.actor), request.project_id, request.stage, request.deferred_materials
         )
-        return pb.SubmitStageResponse(project_id=request.project_id, stage=request.stage, status=status,
-                                      deferred_materials=deferred)
+        return pb.SubmitStageResponse(
+            project_id=request.project_id, stage=request.stage, status=status, deferred_materials=deferred
+        )

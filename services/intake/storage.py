@@ -1,5 +1,6 @@
 """Material files on disk, stored once per content hash under `var/intake/blobs/`, with the type checked by
 content (PDF, JPEG or PNG), not by name."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """How intake asks workflow for plans and tells it about submissions. Over gRPC in the suite; in unit tests the
 same calls go straight to a workflow servicer in the same process."""
+
 from __future__ import annotations
 
 import threading
@@ -45,25 +46,48 @@ class WorkflowPort:
     def preview(self, facts: pb.ProjectFacts) -> pb.PreviewPlanResponse:
         return self._call("PreviewPlan", pb.PreviewPlanRequest(facts=facts))
 
-    def create_plan(self, actor: Actor, project_id: str, name: str, enterprise: str, facts: pb.ProjectFacts,
-                    agent: str) -> pb.Project:
-        return self._call("CreatePlan", pb.CreatePlanRequest(
-            actor=actor.to_proto(actor_pb2.Actor), project_id=project_id, project_name=name, enterprise=enterprise,
-            facts=facts, agent=agent,
-        )).project
+    def create_plan(
+        self, actor: Actor, project_id: str, name: str, enterprise: str, facts: pb.ProjectFacts, agent: str
+    ) -> pb.Project:
+        return self._call(
+            "CreatePlan",
+            pb.CreatePlanRequest(
+                actor=actor.to_proto(actor_pb2.Actor),
+                project_id=project_id,
+                project_name=name,
+                enterprise=enterprise,
+                facts=facts,
+                agent=agent,
+            ),
+        ).project
 
     def project(self, actor: Actor, project_id: str) -> pb.Project:
-        return self._call("GetProject", pb.GetProjectRequest(actor=actor.to_proto(actor_pb2.Actor), project_id=project_id)).project
+        return self._call(
+            "GetProject", pb.GetProjectRequest(actor=actor.to_proto(actor_pb2.Actor), project_id=project_id)
+        ).project
 
     def submit_stage(self, actor: Actor, project_id: str, stage: str, deferred: list[str]) -> pb.Stage:
-        return self._call("SubmitStage", pb.SubmitStageRequest(
-            actor=actor.to_proto(actor_pb2.Actor), project_id=project_id, stage=stage, deferred_materials=deferred,
-        )).stage
+        return self._call(
+            "SubmitStage",
+            pb.SubmitStageRequest(
+                actor=actor.to_proto(actor_pb2.Actor),
+                project_id=project_id,
+                stage=stage,
+                deferred_materials=deferred,
+            ),
+        ).stage
 
     def supply_material(self, actor: Actor, project_id: str, material: str) -> list[str]:
-        return list(self._call("SupplyMaterial", pb.SupplyMaterialRequest(
-            actor=actor.to_proto(actor_pb2.Actor), project_id=project_id, material=material,
-        )).item_ids)
+        return list(
+            self._call(
+                "SupplyMaterial",
+                pb.SupplyMaterialRequest(
+                    actor=actor.to_proto(actor_pb2.Actor),
+                    project_id=project_id,
+                    material=material,
+                ),
+            ).item_ids
+        )
 
 
 def grpc_workflow(address: str) -> WorkflowPort:

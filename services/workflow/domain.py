@@ -1,5 +1,6 @@
 """Workflow use cases: plans, stage submission and acceptance through the one window, the item life cycle,
 colours and the audit trail. Pure Python: takes a session factory, a clock, the catalog and the calendar."""
+
 from __future__ import annotations
 
 import threading
@@ -30,13 +31,27 @@ from services.workflow.models import (
 )
 
 STATUS_ZH = {
-    "pending": "待申报", "submitted": "已提交", "pre_review": "预审中", "accepted": "已受理",
-    "suspended": "已暂停(补正/特别程序)", "approved": "已办结(准予)", "refused": "不予许可", "withdrawn": "已撤回",
-    "open": "待申报", "completed": "已完成", "skipped": "无需办理",
+    "pending": "待申报",
+    "submitted": "已提交",
+    "pre_review": "预审中",
+    "accepted": "已受理",
+    "suspended": "已暂停(补正/特别程序)",
+    "approved": "已办结(准予)",
+    "refused": "不予许可",
+    "withdrawn": "已撤回",
+    "open": "待申报",
+    "completed": "已完成",
+    "skipped": "无需办理",
 }
 ACTION_ZH = {
-    "pre_review": "预审", "accept": "受理", "suspend": "暂停计时", "resume": "恢复计时", "approve": "准予许可",
-    "refuse": "不予许可", "withdraw": "撤回", "return": "退回",
+    "pre_review": "预审",
+    "accept": "受理",
+    "suspend": "暂停计时",
+    "resume": "恢复计时",
+    "approve": "准予许可",
+    "refuse": "不予许可",
+    "withdraw": "撤回",
+    "return": "退回",
 }
 # action -> (statuses it may start from, status it leads to)
 ITEM_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -50,8 +65,6 @@ ITEM_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 REASON_REQUIRED = {"suspend", "refuse", "withdraw", "return"}
 SEE_ALL_ROLES = ("supervisor", "admin", "system")
-
-
 
 
 @dataclass
@@ -152,7 +165,9 @@ class CalendarStore:
             rows = session.scalars(select(CalendarYear)).all()
             return {
                 r.year: YearOverride(
-                    r.year, frozenset(map(date.fromisoformat, r.holidays)), frozenset(map(date.fromisoformat, r.workdays))
+                    r.year,
+                    frozenset(map(date.fromisoformat, r.holidays)),
+                    frozenset(map(date.fromisoformat, r.workdays)),
                 )
                 for r in rows
             }
@@ -187,9 +202,16 @@ class Workflow:
             if existing is None:
                 now = self.clock.now()
                 plan = ProjectPlan(
-                    id=project_id, name=name, enterprise=enterprise, agent=agent, project_type=ptype.code,
-                    major=facts.major, regional_evaluation_zone=facts.regional_evaluation_zone,
-                    attributes=dict(facts.attributes), target_days=ptype.target_days, created_at=now,
+                    id=project_id,
+                    name=name,
+                    enterprise=enterprise,
+                    agent=agent,
+                    project_type=ptype.code,
+                    major=facts.major,
+                    regional_evaluation_zone=facts.regional_evaluation_zone,
+                    attributes=dict(facts.attributes),
+                    target_days=ptype.target_days,
+                    created_at=now,
                 )
                 session.add(plan)
                 stages_with_items = {p.item.stage for p in planned}
@@ -202,18 +224,35 @@ class Workflow:
                             plan.current_stage = stage.code
                         first_open = False
                     plan.stages.append(
-                        StageRun(code=stage.code, order=stage.order, status=status, stage_days=ptype.stage_days[stage.code])
+                        StageRun(
+                            code=stage.code, order=stage.order, status=status, stage_days=ptype.stage_days[stage.code]
+                        )
                     )
                 for p in planned:
                     plan.items.append(
                         ItemInstance(
-                            id=str(uuid.uuid4()), code=p.item.code, stage=p.item.stage, department=p.item.department,
-                            name_zh=p.item.name_zh, promised_days=p.item.promised_days, effective_days=p.effective_days,
-                            materials=list(p.item.materials_for(facts.project_type)), produces=p.item.produces,
+                            id=str(uuid.uuid4()),
+                            code=p.item.code,
+                            stage=p.item.stage,
+                            department=p.item.department,
+                            name_zh=p.item.name_zh,
+                            promised_days=p.item.promised_days,
+                            effective_days=p.effective_days,
+                            materials=list(p.item.materials_for(facts.project_type)),
+                            produces=p.item.produces,
                         )
                     )
-                self._audit(session, actor, plan.id, "project", plan.id, "plan_created", "", "in_progress",
-                            f"{ptype.name_zh}，{len(planned)}个审批事项")
+                self._audit(
+                    session,
+                    actor,
+                    plan.id,
+                    "project",
+                    plan.id,
+                    "plan_created",
+                    "",
+                    "in_progress",
+                    f"{ptype.name_zh}，{len(planned)}个审批事项",
+                )
         return self.get_project(SYSTEM, project_id)
 
     def _check_facts(self, facts: ProjectFacts) -> None:
@@ -242,7 +281,9 @@ class Workflow:
         if colour and colour not in (rules.BLUE, rules.YELLOW, rules.RED):
             raise errors.Invalid("颜色只能是 blue、yellow 或 red", field="colour")
         with self.sessions() as session:
-            query = self._visible_plans(actor).options(selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items))
+            query = self._visible_plans(actor).options(
+                selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items)
+            )
             if stage:
                 query = query.where(ProjectPlan.current_stage == stage)
             if project_type:
@@ -253,10 +294,15 @@ class Workflow:
                 views = [self._project_view(plan) for plan in session.scalars(query).unique()]
             if colour:
                 views = [v for v in views if v.colour == colour]
-            return views[offset: offset + limit], len(views), fallback_warning(fallback_years)
+            return views[offset : offset + limit], len(views), fallback_warning(fallback_years)
 
     def list_items(
-        self, actor: Actor, department: str = "", status: str = "", colour: str = "", project_id: str = "",
+        self,
+        actor: Actor,
+        department: str = "",
+        status: str = "",
+        colour: str = "",
+        project_id: str = "",
         limit: int = 500,
     ) -> tuple[list[ItemView], str]:
         """A department's queue (or a project's items), red first, then warnings, then by deadline; major
@@ -339,8 +385,17 @@ class Workflow:
                     stage_status=stage.status,
                 )
             stage.status, stage.submitted_at, stage.return_reason = "submitted", self.clock.now(), ""
-            self._audit(session, actor, plan.id, "stage", f"{plan.id}:{stage.code}", "submit", "open", "submitted",
-                        "容缺材料：" + "、".join(sorted(deferred)) if deferred else "")
+            self._audit(
+                session,
+                actor,
+                plan.id,
+                "stage",
+                f"{plan.id}:{stage.code}",
+                "submit",
+                "open",
+                "submitted",
+                "容缺材料：" + "、".join(sorted(deferred)) if deferred else "",
+            )
             for item in self._stage_items(plan, stage.code):
                 if item.status != "pending":
                     continue
@@ -394,8 +449,17 @@ class Workflow:
             for item in plan.items:
                 if material in (item.deferred_materials or []):
                     item.deferred_materials = [m for m in item.deferred_materials if m != material]
-                    self._audit(session, actor, plan.id, "item", item.id, "material_supplied", item.status,
-                                item.status, f"补齐容缺材料 {material}")
+                    self._audit(
+                        session,
+                        actor,
+                        plan.id,
+                        "item",
+                        item.id,
+                        "material_supplied",
+                        item.status,
+                        item.status,
+                        f"补齐容缺材料 {material}",
+                    )
                     changed.append(item.id)
         return changed
 
@@ -432,7 +496,9 @@ class Workflow:
         else:
             allowed = handles
         if not allowed:
-            raise errors.Forbidden(f"无权对该事项执行“{ACTION_ZH[action]}”（事项由{self._dept_name(item.department)}办理）")
+            raise errors.Forbidden(
+                f"无权对该事项执行“{ACTION_ZH[action]}”（事项由{self._dept_name(item.department)}办理）"
+            )
 
     def _apply(self, session, actor, plan, item, action, reason, today, cal) -> None:
         if action == "approve" and item.deferred_materials:
@@ -455,8 +521,13 @@ class Workflow:
         if action == "approve" and item.produces:
             if not any(d.material == item.produces for d in plan.documents):
                 plan.documents.append(
-                    IssuedDocument(project_id=plan.id, material=item.produces, item_id=item.id, item_code=item.code,
-                                   issued_on=today)
+                    IssuedDocument(
+                        project_id=plan.id,
+                        material=item.produces,
+                        item_id=item.id,
+                        item_code=item.code,
+                        issued_on=today,
+                    )
                 )
         if action in ("approve", "refuse", "withdraw"):
             self._finish_stage_if_decided(session, actor, plan, item.stage)
@@ -480,19 +551,46 @@ class Workflow:
         old = stage.status
         stage.status = "refused" if refused else "completed"
         stage.finished_on = max((i.decided_on for i in items if i.decided_on), default=local_today(self.clock))
-        self._audit(session, SYSTEM, plan.id, "stage", f"{plan.id}:{stage.code}", "finish", old, stage.status,
-                    f"由{actor.username}的办理动作触发")
+        self._audit(
+            session,
+            SYSTEM,
+            plan.id,
+            "stage",
+            f"{plan.id}:{stage.code}",
+            "finish",
+            old,
+            stage.status,
+            f"由{actor.username}的办理动作触发",
+        )
         if refused:
             plan.status = "stopped"
-            self._audit(session, SYSTEM, plan.id, "project", plan.id, "stop", "in_progress", "stopped",
-                        f"阶段{stage.code}有事项不予许可")
+            self._audit(
+                session,
+                SYSTEM,
+                plan.id,
+                "project",
+                plan.id,
+                "stop",
+                "in_progress",
+                "stopped",
+                f"阶段{stage.code}有事项不予许可",
+            )
             return
         following = [s for s in plan.stages if s.order > stage.order and s.status == "pending"]
         if following:
             following[0].status = "open"
             plan.current_stage = following[0].code
-            self._audit(session, SYSTEM, plan.id, "stage", f"{plan.id}:{following[0].code}", "open", "pending", "open",
-                        f"阶段{stage.code}已完成")
+            self._audit(
+                session,
+                SYSTEM,
+                plan.id,
+                "stage",
+                f"{plan.id}:{following[0].code}",
+                "open",
+                "pending",
+                "open",
+                f"阶段{stage.code}已完成",
+            )
         else:
             plan.status, plan.finished_on = "completed", stage.finished_on
             self._audit(session, SYSTEM, plan.id, "project", plan.id, "complete", "in_progress", "completed", "")
@@ -508,7 +606,9 @@ class Workflow:
         self._check_year(year)
         cal = self.calendars.calendar()
         source = cal.source(year)
-        return CalendarYearView(year, source, cal.year_days(year), fallback_warning([year] if source == FALLBACK else []))
+        return CalendarYearView(
+            year, source, cal.year_days(year), fallback_warning([year] if source == FALLBACK else [])
+        )
 
     def put_calendar_year(self, actor: Actor, year: int, holidays: Iterable[str], workdays: Iterable[str]) -> str:
         """Load a year's published schedule (overrides the library for that year)."""
@@ -529,8 +629,17 @@ class Workflow:
                 session.add(row)
             row.holidays, row.workdays = [d.isoformat() for d in hol], [d.isoformat() for d in work]
             row.loaded_by, row.loaded_at = actor.username, self.clock.now()
-            self._audit(session, actor, "", "calendar", str(year), "load", old, "admin",
-                        f"节假日{len(hol)}天，调休上班{len(work)}天")
+            self._audit(
+                session,
+                actor,
+                "",
+                "calendar",
+                str(year),
+                "load",
+                old,
+                "admin",
+                f"节假日{len(hol)}天，调休上班{len(work)}天",
+            )
         self.calendars.invalidate()
         return "admin"
 
@@ -561,33 +670,77 @@ class Workflow:
                 stage_pairs.append((sclock, stiming))
                 stage_views.append(
                     StageView(
-                        stage.code, names.get(stage.code, stage.code), stage.status, stiming.colour, stage.stage_days,
-                        stage.accepted_on, stiming.planned_finish, stiming.projected_finish, stage.finished_on,
-                        stiming.slack_days, stiming.used_days, stage.return_reason, item_views,
+                        stage.code,
+                        names.get(stage.code, stage.code),
+                        stage.status,
+                        stiming.colour,
+                        stage.stage_days,
+                        stage.accepted_on,
+                        stiming.planned_finish,
+                        stiming.projected_finish,
+                        stage.finished_on,
+                        stiming.slack_days,
+                        stiming.used_days,
+                        stage.return_reason,
+                        item_views,
                     )
                 )
             ptiming = rules.project_timing(plan.target_days, stage_pairs, self.policy)
         return ProjectView(
-            plan.id, plan.name, plan.enterprise, plan.agent, plan.project_type, plan.major, plan.status, ptiming.colour,
-            plan.current_stage if plan.status == "in_progress" else "", plan.target_days, ptiming.used_days,
-            ptiming.projected_days, ptiming.slack_days, plan.created_at, stage_views, list(plan.documents),
+            plan.id,
+            plan.name,
+            plan.enterprise,
+            plan.agent,
+            plan.project_type,
+            plan.major,
+            plan.status,
+            ptiming.colour,
+            plan.current_stage if plan.status == "in_progress" else "",
+            plan.target_days,
+            ptiming.used_days,
+            ptiming.projected_days,
+            ptiming.slack_days,
+            plan.created_at,
+            stage_views,
+            list(plan.documents),
             fallback_warning(fallback_years),
         )
 
     @staticmethod
     def _item_clock(item: ItemInstance) -> rules.ItemClock:
         return rules.ItemClock(
-            item.status, item.effective_days, item.accepted_on, item.decided_on, item.suspended_days,
+            item.status,
+            item.effective_days,
+            item.accepted_on,
+            item.decided_on,
+            item.suspended_days,
             item.suspended_since,
         )
 
     def _item_view(self, item: ItemInstance, today: date, cal: WorkingCalendar, timing=None) -> ItemView:
         timing = timing or rules.item_timing(self._item_clock(item), today, cal, self.policy)
         return ItemView(
-            item.id, item.project_id, item.project.name, item.project.major, item.code, item.stage, item.department,
-            item.name_zh, item.status, timing.colour, timing.warning, item.promised_days, item.effective_days,
-            timing.used_days, timing.deadline, item.accepted_on, item.decided_on, timing.suspended_days,
-            list(item.materials), item.produces, list(item.deferred_materials or []),
+            item.id,
+            item.project_id,
+            item.project.name,
+            item.project.major,
+            item.code,
+            item.stage,
+            item.department,
+            item.name_zh,
+            item.status,
+            timing.colour,
+            timing.warning,
+            item.promised_days,
+            item.effective_days,
+            timing.used_days,
+            timing.deadline,
+            item.accepted_on,
+            item.decided_on,
+            timing.suspended_days,
+            list(item.materials),
+            item.produces,
+            list(item.deferred_materials or []),
         )
 
     def _stage_view_of(self, project_id: str, stage_code: str) -> StageView:
@@ -631,7 +784,9 @@ class Workflow:
         query = (
             select(ProjectPlan)
             .where(ProjectPlan.id == project_id)
-            .options(selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items), selectinload(ProjectPlan.documents))
+            .options(
+                selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items), selectinload(ProjectPlan.documents)
+            )
         )
         if lock:
             query = query.with_for_update(of=ProjectPlan)
@@ -664,11 +819,21 @@ class Workflow:
         material = self.catalog.materials.get(code)
         return f"{code} {material.name_zh}" if material else code
 
-    def _audit(self, session, actor: Actor, project_id, subject_type, subject_id, action, from_status, to_status,
-               reason="") -> None:
+    def _audit(
+        self, session, actor: Actor, project_id, subject_type, subject_id, action, from_status, to_status, reason=""
+    ) -> None:
         plan = session.get(ProjectPlan, project_id) if project_id and actor.role == "agent" else None
         audit.record(
-            session, AuditEntry, self.clock.now(), actor, project_id=project_id, subject_type=subject_type,
-            subject_id=subject_id, action=action, from_status=from_status, to_status=to_status, reason=reason,
+            session,
+            AuditEntry,
+            self.clock.now(),
+            actor,
+            project_id=project_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
             on_behalf_of=plan.enterprise if plan else "",
         )

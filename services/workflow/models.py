@@ -1,5 +1,6 @@
 """Workflow's own tables: approval plans (one per project), stage runs, item instances, suspensions,
 issued documents, admin-loaded calendar years and the append-only audit trail."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -2,6 +2,7 @@
 
 Pure functions over plain values: no database, no clock; `today` is a local date passed in.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """Process entry of the workflow service: `python -m services.workflow.server`."""
+
 from __future__ import annotations
 
 from zhitong.workflow.v1 import workflow_pb2, workflow_pb2_grpc

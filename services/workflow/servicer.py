@@ -1,4 +1,5 @@
 """gRPC mapping for the workflow service: proto in, domain call, proto out. No SQL and no rules here."""
+
 from __future__ import annotations
 
 from zhitong.workflow.v1 import workflow_pb2 as pb
@@ -24,32 +25,70 @@ def facts_of(message: pb.ProjectFacts) -> ProjectFacts:
 
 def item_pb(v: ItemView) -> pb.Item:
     return pb.Item(
-        id=v.id, project_id=v.project_id, project_name=v.project_name, major=v.major, code=v.code, stage=v.stage,
-        department=v.department, name_zh=v.name_zh, status=v.status, colour=colour(v.colour), warning=v.warning,
-        promised_days=v.promised_days, effective_days=v.effective_days, used_days=v.used_days, deadline=day(v.deadline),
-        accepted_on=day(v.accepted_on), decided_on=day(v.decided_on), suspended_days=v.suspended_days,
-        materials=v.materials, produces=v.produces, deferred_materials=v.deferred_materials,
+        id=v.id,
+        project_id=v.project_id,
+        project_name=v.project_name,
+        major=v.major,
+        code=v.code,
+        stage=v.stage,
+        department=v.department,
+        name_zh=v.name_zh,
+        status=v.status,
+        colour=colour(v.colour),
+        warning=v.warning,
+        promised_days=v.promised_days,
+        effective_days=v.effective_days,
+        used_days=v.used_days,
+        deadline=day(v.deadline),
+        accepted_on=day(v.accepted_on),
+        decided_on=day(v.decided_on),
+        suspended_days=v.suspended_days,
+        materials=v.materials,
+        produces=v.produces,
+        deferred_materials=v.deferred_materials,
     )
 
 
 def stage_pb(v: StageView, with_items: bool = True) -> pb.Stage:
     return pb.Stage(
-        code=v.code, name_zh=v.name_zh, status=v.status, colour=colour(v.colour), stage_days=v.stage_days,
-        accepted_on=day(v.accepted_on), planned_finish=day(v.planned_finish), projected_finish=day(v.projected_finish),
-        finished_on=day(v.finished_on), slack_days=v.slack_days, used_days=v.used_days, return_reason=v.return_reason,
+        code=v.code,
+        name_zh=v.name_zh,
+        status=v.status,
+        colour=colour(v.colour),
+        stage_days=v.stage_days,
+        accepted_on=day(v.accepted_on),
+        planned_finish=day(v.planned_finish),
+        projected_finish=day(v.projected_finish),
+        finished_on=day(v.finished_on),
+        slack_days=v.slack_days,
+        used_days=v.used_days,
+        return_reason=v.return_reason,
         items=[item_pb(i) for i in v.items] if with_items else [],
     )
 
 
 def project_pb(v: ProjectView, with_items: bool = True) -> pb.Project:
     return pb.Project(
-        id=v.id, name=v.name, enterprise=v.enterprise, agent=v.agent, project_type=v.project_type, major=v.major,
-        status=v.status, colour=colour(v.colour), current_stage=v.current_stage, target_days=v.target_days,
-        used_days=v.used_days, projected_days=v.projected_days, slack_days=v.slack_days,
-        stages=[stage_pb(s, with_items) for s in v.stages], calendar_warning=v.calendar_warning,
+        id=v.id,
+        name=v.name,
+        enterprise=v.enterprise,
+        agent=v.agent,
+        project_type=v.project_type,
+        major=v.major,
+        status=v.status,
+        colour=colour(v.colour),
+        current_stage=v.current_stage,
+        target_days=v.target_days,
+        used_days=v.used_days,
+        projected_days=v.projected_days,
+        slack_days=v.slack_days,
+        stages=[stage_pb(s, with_items) for s in v.stages],
+        calendar_warning=v.calendar_warning,
         created_at=timestamp(v.created_at),
         documents=[
-            pb.ProducedDocument(material=d.material, item_code=d.item_code, item_id=d.item_id, issued_on=day(d.issued_on))
+            pb.ProducedDocument(
+                material=d.material, item_code=d.item_code, item_id=d.item_id, issued_on=day(d.issued_on)
+            )
             for d in v.documents
         ],
     )
@@ -65,8 +104,13 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         return pb.GetCatalogResponse(
             version=cat.version,
             project_types=[
-                pb.ProjectType(code=t.code, name_zh=t.name_zh, target_days=t.target_days,
-                               pre_reform_days=t.pre_reform_days, stage_days=dict(t.stage_days))
+                pb.ProjectType(
+                    code=t.code,
+                    name_zh=t.name_zh,
+                    target_days=t.target_days,
+                    pre_reform_days=t.pre_reform_days,
+                    stage_days=dict(t.stage_days),
+                )
                 for t in cat.project_types.values()
             ],
             stages=[pb.StageDefinition(code=s.code, order=s.order, name_zh=s.name_zh) for s in cat.stages],
@@ -74,9 +118,15 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
             materials=[pb.Material(code=m.code, name_zh=m.name_zh) for m in cat.materials.values()],
             items=[
                 pb.CatalogItem(
-                    code=i.code, stage=i.stage, department=i.department, name_zh=i.name_zh,
-                    promised_days=i.promised_days, statutory_days=i.statutory_days, applies_to=i.applies_to,
-                    when=i.when, waived_by_regional_evaluation=i.waived_by_regional_evaluation,
+                    code=i.code,
+                    stage=i.stage,
+                    department=i.department,
+                    name_zh=i.name_zh,
+                    promised_days=i.promised_days,
+                    statutory_days=i.statutory_days,
+                    applies_to=i.applies_to,
+                    when=i.when,
+                    waived_by_regional_evaluation=i.waived_by_regional_evaluation,
                     materials=i.materials_for(request.project_type) if request.project_type else i.materials,
                     produces=i.produces,
                 )
@@ -90,9 +140,14 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         return pb.PreviewPlanResponse(
             items=[
                 pb.PlannedItem(
-                    code=p.item.code, stage=p.item.stage, department=p.item.department, name_zh=p.item.name_zh,
-                    promised_days=p.item.promised_days, effective_days=p.effective_days,
-                    materials=p.item.materials_for(facts.project_type), produces=p.item.produces,
+                    code=p.item.code,
+                    stage=p.item.stage,
+                    department=p.item.department,
+                    name_zh=p.item.name_zh,
+                    promised_days=p.item.promised_days,
+                    effective_days=p.effective_days,
+                    materials=p.item.materials_for(facts.project_type),
+                    produces=p.item.produces,
                 )
                 for p in planned
             ]
@@ -100,18 +155,28 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
 
     def CreatePlan(self, request, context):
         view = self.workflow.create_plan(
-            actor_of(request.actor), request.project_id, request.project_name, request.enterprise,
-            facts_of(request.facts), request.agent,
+            actor_of(request.actor),
+            request.project_id,
+            request.project_name,
+            request.enterprise,
+            facts_of(request.facts),
+            request.agent,
         )
         return pb.CreatePlanResponse(project=project_pb(view))
 
     def GetProject(self, request, context):
-        return pb.GetProjectResponse(project=project_pb(self.workflow.get_project(actor_of(request.actor), request.project_id)))
+        return pb.GetProjectResponse(
+            project=project_pb(self.workflow.get_project(actor_of(request.actor), request.project_id))
+        )
 
     def ListProjects(self, request, context):
         views, total, warning = self.workflow.list_projects(
-            actor_of(request.actor), enum_word(pb.Colour, "COLOUR", request.colour), request.stage,
-            request.project_type, request.limit or 100, request.offset,
+            actor_of(request.actor),
+            enum_word(pb.Colour, "COLOUR", request.colour),
+            request.stage,
+            request.project_type,
+            request.limit or 100,
+            request.offset,
         )
         return pb.ListProjectsResponse(
             projects=[project_pb(v, with_items=False) for v in views], total=total, calendar_warning=warning
@@ -135,8 +200,12 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
 
     def ListItems(self, request, context):
         items, warning = self.workflow.list_items(
-            actor_of(request.actor), request.department, request.status,
-            enum_word(pb.Colour, "COLOUR", request.colour), request.project_id, request.limit or 500,
+            actor_of(request.actor),
+            request.department,
+            request.status,
+            enum_word(pb.Colour, "COLOUR", request.colour),
+            request.project_id,
+            request.limit or 500,
         )
         return pb.ListItemsResponse(items=[item_pb(i) for i in items], calendar_warning=warning)
 
@@ -145,7 +214,9 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         return pb.GetItemResponse(item=item_pb(item), calendar_warning=warning)
 
     def ActOnItem(self, request, context):
-        item, warning = self.workflow.act_on_item(actor_of(request.actor), request.item_id, request.action, request.reason)
+        item, warning = self.workflow.act_on_item(
+            actor_of(request.actor), request.item_id, request.action, request.reason
+        )
         return pb.ActOnItemResponse(item=item_pb(item), calendar_warning=warning)
 
     def ListItemHistory(self, request, context):
@@ -153,9 +224,15 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         return pb.ListItemHistoryResponse(
             entries=[
                 pb.AuditEntry(
-                    at=timestamp(e.at), actor=e.actor, actor_role=e.actor_role, action=e.action,
-                    from_status=e.from_status, to_status=e.to_status, reason=e.reason,
-                    subject_type=e.subject_type, subject_id=e.subject_id,
+                    at=timestamp(e.at),
+                    actor=e.actor,
+                    actor_role=e.actor_role,
+                    action=e.action,
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    reason=e.reason,
+                    subject_type=e.subject_type,
+                    subject_id=e.subject_id,
                 )
                 for e in entries
             ]
@@ -164,7 +241,9 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
     def GetCalendarYear(self, request, context):
         view = self.workflow.calendar_year(request.year)
         return pb.GetCalendarYearResponse(
-            year=view.year, source=view.source, calendar_warning=view.calendar_warning,
+            year=view.year,
+            source=view.source,
+            calendar_warning=view.calendar_warning,
             days=[pb.CalendarDay(date=d.isoformat(), workday=w, note=n) for d, w, n in view.days],
         )
 

@@ -20,4 +20,6 @@ def workflow(clock, sqlite_url):
 def intake(clock, sqlite_url, workflow, tmp_path, monkeypatch):
     monkeypatch.setenv("ZHITONG_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("ZHITONG_DEFERRABLE_MATERIALS", "M15,M16")
-    return create_intake(clock=clock, database_url=sqlite_url("intake"), workflow=local_workflow(WorkflowServicer(workflow)))
+    return create_intake(
+        clock=clock, database_url=sqlite_url("intake"), workflow=local_workflow(WorkflowServicer(workflow))
+    )

@@ -1,4 +1,5 @@
 """Registration, the one form per stage, shared materials and submission, with workflow in the same process."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,12 @@ def project(intake):
     intake.register_enterprise(ADMIN, "E02", "宁川置业有限公司", "91370100MA3C000X02")
     return intake.register_project(
         E01,
-        Project(code="P01", name="鸿远物流园二期仓储库房", project_type="low_risk",
-                attributes={"eia_registration": True, "not_special_fire_project": True}),
+        Project(
+            code="P01",
+            name="鸿远物流园二期仓储库房",
+            project_type="low_risk",
+            attributes={"eia_registration": True, "not_special_fire_project": True},
+        ),
     )
 
 

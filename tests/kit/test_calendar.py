@@ -1,4 +1,5 @@
 """Working-day arithmetic: the published schedule, admin-loaded years, the fallback, and properties."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta

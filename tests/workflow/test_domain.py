@@ -1,4 +1,5 @@
 """The item life cycle, stage flow, permissions and the audit trail, on an embedded database."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,7 +41,9 @@ def test_plan_uses_type_attributes_zone_and_stage_limits(workflow):
         ADMIN, "p2", "区域评估项目", "E01", ProjectFacts("general_social", {"in_flood_zone": True}, True)
     )
     assert "S1-16" not in items_of(zone, "S1")  # waived by the regional evaluation
-    plain = workflow.create_plan(ADMIN, "p3", "普通项目", "E01", ProjectFacts("general_social", {"in_flood_zone": True}))
+    plain = workflow.create_plan(
+        ADMIN, "p3", "普通项目", "E01", ProjectFacts("general_social", {"in_flood_zone": True})
+    )
     assert "S1-16" in items_of(plain, "S1")
 
 

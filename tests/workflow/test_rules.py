@@ -1,4 +1,5 @@
 """Counting and colours on the 2026 calendar, including the worked example of RULES.md."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,7 +25,9 @@ def test_national_day_worked_example():
 
 
 def test_national_day_example_with_suspension():
-    resumed = ItemClock("accepted", 5, D("2026-09-30"), suspended_days=CAL.workdays_between(D("2026-10-09"), D("2026-10-12")))
+    resumed = ItemClock(
+        "accepted", 5, D("2026-09-30"), suspended_days=CAL.workdays_between(D("2026-10-09"), D("2026-10-12"))
+    )
     assert resumed.suspended_days == 2  # 10 and 12 October
     assert item_timing(resumed, D("2026-10-15"), CAL, POLICY).deadline == D("2026-10-15")
     assert item_timing(resumed, D("2026-10-15"), CAL, POLICY).colour == "yellow"
@@ -55,7 +58,13 @@ def test_same_day_item_no_warning_on_acceptance_day_red_next_day():
 
 @pytest.mark.parametrize(
     ("decided", "colour"),
-    [("2026-10-12", "blue"), ("2026-10-13", "blue"), ("2026-10-14", "yellow"), ("2026-10-15", "yellow"), ("2026-10-16", "red")],
+    [
+        ("2026-10-12", "blue"),
+        ("2026-10-13", "blue"),
+        ("2026-10-14", "yellow"),
+        ("2026-10-15", "yellow"),
+        ("2026-10-16", "red"),
+    ],
 )
 def test_decided_item_colours(decided, colour):
     # limit 5 accepted Friday 9 October: 10, 12, 13, 14, 15 count; blue while used <= 5 * 2/3 = 3.33
@@ -75,7 +84,15 @@ def test_stage_and_project_colours():
     assert timing.projected_finish == D("2026-10-19")  # the open item's deadline
     assert timing.slack_days == 3
     assert timing.colour == "blue"  # 3 >= 8/3
-    project = rules.project_timing(30, [(stage, timing)] + [(rules.StageClock("pending", d, None, None, []), rules.StageTiming(None, None, 0, 0, d, None)) for d in (5, 5)], POLICY)
+    project = rules.project_timing(
+        30,
+        [(stage, timing)]
+        + [
+            (rules.StageClock("pending", d, None, None, []), rules.StageTiming(None, None, 0, 0, d, None))
+            for d in (5, 5)
+        ],
+        POLICY,
+    )
     assert project.projected_days == 5 + 5 + 5
     assert project.slack_days == 15
     assert project.colour == "blue"

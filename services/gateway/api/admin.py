@@ -1,4 +1,5 @@
 """The suite's clock: read it, and in manual mode set it for every service at once."""
+
 from __future__ import annotations
 
 from datetime import datetime

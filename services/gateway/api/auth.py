@@ -1,4 +1,5 @@
 """POST /auth/token, GET /me."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -10,8 +11,13 @@ from services.gateway.users import authenticate
 
 
 def _user_json(username, role, department, enterprise, display_name=""):
-    return {"username": username, "role": role, "department": department or None, "enterprise": enterprise or None,
-            "display_name": display_name}
+    return {
+        "username": username,
+        "role": role,
+        "department": department or None,
+        "enterprise": enterprise or None,
+        "display_name": display_name,
+    }
 
 
 def token(body):
@@ -21,7 +27,9 @@ def token(body):
         raise Problem(401, "用户名或密码错误")
     access, ttl = auth.issue_token(user.username, user.role, user.department, user.enterprise)
     return {
-        "access_token": access, "token_type": "bearer", "expires_in": ttl,
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": ttl,
         "user": _user_json(user.username, user.role, user.department, user.enterprise, user.display_name),
     }
 

@@ -1,4 +1,5 @@
 """GET/PUT /calendar/{year}."""
+
 from __future__ import annotations
 
 from zhitong.workflow.v1 import workflow_pb2 as wpb
@@ -10,7 +11,9 @@ from services.gateway.auth import actor_pb
 def get(year):
     found = clients.workflow().call("GetCalendarYear", wpb.GetCalendarYearRequest(year=year))
     return {
-        "year": found.year, "source": found.source, "calendar_warning": found.calendar_warning or None,
+        "year": found.year,
+        "source": found.source,
+        "calendar_warning": found.calendar_warning or None,
         "days": [{"date": d.date, "workday": d.workday, "note": d.note} for d in found.days],
     }
 

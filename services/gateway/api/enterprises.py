@@ -1,4 +1,5 @@
 """GET/POST /enterprises."""
+
 from __future__ import annotations
 
 from zhitong.intake.v1 import intake_pb2 as ipb

@@ -1,4 +1,5 @@
 """A department's queue, one item, its actions and its history."""
+
 from __future__ import annotations
 
 from zhitong.workflow.v1 import workflow_pb2 as wpb
@@ -12,8 +13,11 @@ def search(department=None, status=None, colour=None, project_id=None):
     found = clients.workflow().call(
         "ListItems",
         wpb.ListItemsRequest(
-            actor=actor_pb(), department=department or "", status=status or "",
-            colour=enum_value(wpb.Colour, "COLOUR", colour), project_id=project_id or "",
+            actor=actor_pb(),
+            department=department or "",
+            status=status or "",
+            colour=enum_value(wpb.Colour, "COLOUR", colour),
+            project_id=project_id or "",
         ),
     )
     return {"items": [views.item(i) for i in found.items], "calendar_warning": found.calendar_warning or None}
@@ -35,7 +39,14 @@ def act(item_id, body):
 def history(item_id):
     found = clients.workflow().call("ListItemHistory", wpb.ListItemHistoryRequest(actor=actor_pb(), item_id=item_id))
     return [
-        {"at": from_timestamp(e.at).isoformat(), "actor": e.actor, "actor_role": e.actor_role, "action": e.action,
-         "from_status": e.from_status, "to_status": e.to_status, "reason": e.reason}
+        {
+            "at": from_timestamp(e.at).isoformat(),
+            "actor": e.actor,
+            "actor_role": e.actor_role,
+            "action": e.action,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "reason": e.reason,
+        }
         for e in found.entries
     ]

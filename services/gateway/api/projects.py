@@ -1,4 +1,5 @@
 """Projects, the one form per stage, materials, stage submission and the window's acceptance."""
+
 from __future__ import annotations
 
 from zhitong.intake.v1 import intake_pb2 as ipb
@@ -20,9 +21,14 @@ def _project(project_id: str) -> dict:
 
 def create(body):
     record = ipb.ProjectRecord(
-        name=body["name"], project_type=body["type"], code=body.get("code", ""), enterprise=body.get("enterprise", ""),
-        attributes=body.get("attributes") or {}, regional_evaluation_zone=body.get("regional_evaluation_zone", False),
-        major=body.get("major", False), floor_area_m2=body.get("floor_area_m2", 0),
+        name=body["name"],
+        project_type=body["type"],
+        code=body.get("code", ""),
+        enterprise=body.get("enterprise", ""),
+        attributes=body.get("attributes") or {},
+        regional_evaluation_zone=body.get("regional_evaluation_zone", False),
+        major=body.get("major", False),
+        floor_area_m2=body.get("floor_area_m2", 0),
         investment_wan=body.get("investment_wan", 0),
     )
     created = clients.intake().call("RegisterProject", ipb.RegisterProjectRequest(actor=actor_pb(), project=record))
@@ -33,8 +39,12 @@ def search(colour=None, stage=None, type=None, limit=100, offset=0):  # noqa: A0
     found = clients.workflow().call(
         "ListProjects",
         wpb.ListProjectsRequest(
-            actor=actor_pb(), colour=enum_value(wpb.Colour, "COLOUR", colour), stage=stage or "",
-            project_type=type or "", limit=limit, offset=offset,
+            actor=actor_pb(),
+            colour=enum_value(wpb.Colour, "COLOUR", colour),
+            stage=stage or "",
+            project_type=type or "",
+            limit=limit,
+            offset=offset,
         ),
     )
     return {
@@ -56,8 +66,15 @@ def form(project_id, stage):
         "stage": found.stage,
         "missing": list(found.missing),
         "materials": [
-            {"code": m.code, "name_zh": m.name_zh, "required_by": list(m.required_by), "on_file": m.on_file,
-             "produced_by": m.produced_by or None, "sha256": m.sha256 or None, "deferrable": m.deferrable}
+            {
+                "code": m.code,
+                "name_zh": m.name_zh,
+                "required_by": list(m.required_by),
+                "on_file": m.on_file,
+                "produced_by": m.produced_by or None,
+                "sha256": m.sha256 or None,
+                "deferrable": m.deferrable,
+            }
             for m in found.materials
         ],
     }
@@ -78,7 +95,9 @@ def upload(project_id, body, file=None):  # noqa: A002
     stored = clients.intake().call(
         "UploadMaterial",
         ipb.UploadMaterialRequest(
-            actor=actor_pb(), project_id=project_id, material_code=body["material_code"],
+            actor=actor_pb(),
+            project_id=project_id,
+            material_code=body["material_code"],
             filename=file.filename or "",
             content=content,
         ),

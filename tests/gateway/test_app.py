@@ -1,0 +1,96 @@
+"""The gateway on its own (no backends): login, tokens, validation and the clock endpoint's modes."""
+
+from __future__ import annotations
+
+import pytest
+
+from kit.migrate import upgrade
+from tests.conftest import free_port
+
+
+@pytest.fixture
+def make_client(tmp_path, monkeypatch):
+    def make(clock_mode: str):
+        monkeypatch.setenv("ZHITONG_VAR_DIR", str(tmp_path))
+        monkeypatch.setenv("ZHITONG_CLOCK", clock_mode)
+        monkeypatch.setenv("ZHITONG_JWT_SECRET", "test-secret-of-at-least-thirty-two-bytes")
+        monkeypatch.setenv("GATEWAY_DATABASE_URL", f"sqlite:///{tmp_path / 'gateway.db'}")
+        upgrade("gateway")
+        from services.gateway import auth
+        from services.gateway.app import create_app
+        from services.gateway.users import ensure_demo_users, gateway_sessions
+
+        monkeypatch.setattr(auth, "_settings", None)
+        ensure_demo_users(gateway_sessions(), "demo12345")
+        return create_app().test_client()
+
+    return make
+
+
+def login(client, username="admin", password="demo12345"):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password})
+
+
+def test_login_issues_a_token_with_role_and_department(make_client):
+    client = make_client("manual")
+    r = login(client, "zrgh-officer")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["user"] == {
+        "username": "zrgh-officer",
+        "role": "officer",
+        "department": "zrgh",
+        "enterprise": None,
+        "display_name": "自然资源和规划局审批人员",
+    }
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json()["department"] == "zrgh"
+
+
+def test_wrong_password_and_bad_tokens_are_401_problems(make_client):
+    client = make_client("manual")
+    r = login(client, "admin", "wrong")
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["detail"] == "用户名或密码错误"
+    r = client.get("/api/v1/me", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401 and "令牌" in r.json()["detail"]
+
+
+def test_demo_users_cannot_log_in_on_the_system_clock(make_client):
+    client = make_client("system")
+    assert login(client).status_code == 401
+
+
+def test_clock_endpoint_is_404_on_the_system_clock(make_client):
+    client = make_client("manual")
+    token = login(client).json()["access_token"]
+    # manual mode: validation happens before any backend is called
+    r = client.post("/api/v1/admin/clock", json={"now": "not a time"}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 400
+    system = make_client("system")
+    r = system.post(
+        "/api/v1/admin/clock", json={"now": "2026-10-01T09:00:00+08:00"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_request_validation_is_a_400_problem(make_client):
+    client = make_client("manual")
+    token = login(client).json()["access_token"]
+    r = client.post(
+        "/api/v1/projects",
+        json={"name": "", "type": "low_risk", "surprise": 1},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_health_is_served_without_login(make_client, monkeypatch):
+    for name in ("WORKFLOW", "INTAKE"):
+        monkeypatch.setenv(f"{name}_GRPC_ADDR", f"127.0.0.1:{free_port()}")
+    client = make_client("manual")
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 503  # no backend is running in this test

@@ -1,0 +1,113 @@
+"""Every service's Alembic migrations on the machine's PostgreSQL, and the workflow and intake use cases on it:
+row locks, the append-only audit trail, and two windows accepting the same stage at once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from kit import errors
+from kit.actor import Actor
+from kit.catalog import ProjectFacts
+from services.intake.models import Project
+from services.intake.server import create_intake
+from services.intake.workflow_port import local_workflow
+from services.workflow.server import create_workflow
+from services.workflow.servicer import WorkflowServicer
+from tests.intake.conftest import PDF
+
+pytestmark = pytest.mark.integration
+
+ADMIN = Actor("admin", "admin")
+E01 = Actor("e01", "enterprise", enterprise="E01")
+WINDOW = Actor("window-officer", "officer", department="window")
+
+
+def test_migrations_create_every_table(pg_url):
+    expected = {
+        "workflow": {
+            "project_plans",
+            "stage_runs",
+            "item_instances",
+            "suspensions",
+            "issued_documents",
+            "calendar_years",
+            "audit_entries",
+        },
+        "intake": {"enterprises", "projects", "material_files", "stage_applications", "audit_entries"},
+        "gateway": {"users"},
+    }
+    for service, tables in expected.items():
+        engine = create_engine(pg_url(service))
+        assert tables <= set(inspect(engine).get_table_names())
+        engine.dispose()
+
+
+@pytest.fixture
+def suite_on_pg(pg_url, clock, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHITONG_VAR_DIR", str(tmp_path))
+    workflow = create_workflow(clock=clock, database_url=pg_url("workflow"))
+    intake = create_intake(
+        clock=clock, database_url=pg_url("intake"), workflow=local_workflow(WorkflowServicer(workflow))
+    )
+    intake.register_enterprise(ADMIN, "E01", "鸿远物流有限公司", "91370100MA3C000X01")
+    yield workflow, intake
+    for engine in (workflow.sessions.kw["bind"], intake.sessions.kw["bind"]):
+        engine.dispose()
+
+
+def test_project_through_stage_one_on_postgres(suite_on_pg):
+    workflow, intake = suite_on_pg
+    project = intake.register_project(
+        E01, Project(name="仓储库房", project_type="low_risk", attributes={"eia_registration": True})
+    )
+    for line in intake.stage_form(E01, project.id, "S1").lines:
+        if not line.on_file and not line.produced_by:
+            intake.upload_material(E01, project.id, line.code, "x.pdf", PDF)
+    intake.submit_stage(E01, project.id, "S1")
+    stage = workflow.act_on_stage(WINDOW, project.id, "S1", "accept")
+    for it in stage.items:
+        workflow.act_on_item(Actor("o", "officer", department=it.department), it.id, "approve")
+    view = workflow.get_project(E01, project.id)
+    assert view.stages[0].status == "completed" and view.stages[1].status == "open"
+    assert {d.material for d in view.documents} == {"M03", "M06"}
+
+
+def test_audit_trail_is_append_only_on_postgres(suite_on_pg):
+    workflow, intake = suite_on_pg
+    workflow.create_plan(ADMIN, "p-audit", "测试", "E01", ProjectFacts("low_risk"))
+    for sessions in (workflow.sessions, intake.sessions):
+        with sessions() as session, pytest.raises(Exception, match="append-only"):
+            session.execute(text("UPDATE audit_entries SET reason = 'changed'"))
+        with sessions() as session, pytest.raises(Exception, match="append-only"):
+            session.execute(text("DELETE FROM audit_entries"))
+
+
+def test_two_windows_accepting_one_stage_accept_it_once(suite_on_pg):
+    workflow, _ = suite_on_pg
+    workflow.create_plan(ADMIN, "p-race", "并发", "E01", ProjectFacts("low_risk", {"eia_registration": True}))
+    workflow.submit_stage(E01, "p-race", "S1")
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def accept():
+        barrier.wait()
+        try:
+            workflow.act_on_stage(WINDOW, "p-race", "S1", "accept")
+            outcomes.append("accepted")
+        except errors.Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=accept) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["accepted", "conflict"]
+    with workflow.sessions() as session:
+        accepts = session.execute(
+            text("SELECT count(*) FROM audit_entries WHERE subject_type = 'stage' AND action = 'accept'")
+        ).scalar()
+    assert accepts == 1
