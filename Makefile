@@ -11,10 +11,10 @@ GEN_STAMP := gen/.stamp
 RUN_ENV := config/run.env
 
 .DEFAULT_GOAL := help
-.PHONY: help setup proto run demo test test-unit test-integration test-e2e lint migrate lock clean
+.PHONY: help setup proto run demo test test-unit test-integration test-e2e lint migrate migration lock clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 setup: $(STAMP) $(GEN_STAMP) ## Create .venv, install the locked dependencies, generate gRPC code
 
@@ -66,3 +66,8 @@ lock: setup ## Re-resolve requirements.in into requirements.lock
 
 clean: ## Remove the virtualenv, generated code and local data
 	rm -rf $(VENV) gen var
+
+migration: setup ## New Alembic revision from model changes: make migration SERVICE=workflow MESSAGE="add x"
+	@test -n "$(SERVICE)" -a -n "$(MESSAGE)" || { echo 'usage: make migration SERVICE=workflow MESSAGE="what changed"'; exit 2; }
+	$(PY) -c 'import sys; from alembic import command; from kit.migrate import alembic_config; \
+	  command.revision(alembic_config(sys.argv[1]), message=sys.argv[2], autogenerate=True)' "$(SERVICE)" "$(MESSAGE)"

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
+from kit import metrics
+
 LIBRARY, ADMIN, FALLBACK = "library", "admin", "fallback"
 
 _fallback_seen: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("fallback_seen", default=None)
@@ -103,6 +105,7 @@ class WorkingCalendar:
             except NotImplementedError:
                 flags = [d.weekday() < 5 for d in days]
                 source = FALLBACK
+        metrics.CALENDAR_FALLBACK.labels(str(year)).set(1 if source == FALLBACK else 0)
         return _Year(source, tuple(d for d, f in zip(days, flags) if f), bytes(flags), notes)
 
     # ---- questions ----

@@ -13,8 +13,8 @@ GRPC_LATENCY = Histogram(
 )
 CALENDAR_FALLBACK = Gauge(
     "zhitong_calendar_fallback_in_use",
-    "1 while a year counted Monday to Friday (no published schedule loaded) was used",
-    ["service", "year"],
+    "1 when a year without a published schedule is counted Monday to Friday in this process",
+    ["year"],
 )
 
 
