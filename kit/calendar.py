@@ -19,6 +19,8 @@ import chinese_calendar
 from kit import metrics
 
 LIBRARY, ADMIN, FALLBACK = "library", "admin", "fallback"
+# The years the suite counts in; dates outside are refused where they enter (clock, calendar loads).
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 _fallback_seen: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("fallback_seen", default=None)
 

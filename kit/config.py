@@ -96,5 +96,16 @@ def grpc_port(service: str) -> int:
     return int(grpc_address(service).rsplit(":", 1)[1])
 
 
+def bind_host() -> str:
+    """The interface servers listen on: loopback unless `ZHITONG_BIND_HOST` says otherwise (0.0.0.0 in
+    containers, where network policies decide who may connect)."""
+    return text("ZHITONG_BIND_HOST", "127.0.0.1")
+
+
+def service_token() -> str:
+    """`ZHITONG_SERVICE_TOKEN`: the shared secret every internal gRPC call carries; empty disables the check."""
+    return text("ZHITONG_SERVICE_TOKEN", "-").strip("-")
+
+
 def metrics_port(service: str) -> int:
     return integer(f"{service.upper()}_METRICS_PORT", DEFAULT_PORTS[service][1])

@@ -34,12 +34,20 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+            # SQLAlchemy, not the driver, starts transactions (see `_sqlite_begin`).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            # A unit of work takes the write lock before it reads, so that two concurrent requests cannot both
+            # see "accepted" and both approve; plain reads stay deferred and never wait for writers (WAL).
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writes") else "BEGIN")
 
         return engine
     options = {"pool_pre_ping": True}
@@ -54,8 +62,10 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error. On SQLite it holds the write lock from its
+    first statement (PostgreSQL code locks rows with `SELECT … FOR UPDATE` instead)."""
     with factory() as session, session.begin():
+        session.connection(execution_options={"writes": True})
         yield session
 
 

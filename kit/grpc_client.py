@@ -4,6 +4,7 @@ details that the server attached."""
 
 from __future__ import annotations
 
+import collections
 import json
 import threading
 from dataclasses import dataclass, field
@@ -11,8 +12,8 @@ from typing import Any
 
 import grpc
 
-from kit import logs
-from kit.grpc_server import MAX_MESSAGE_BYTES, PROBLEM_KEY
+from kit import config, logs
+from kit.grpc_server import MAX_MESSAGE_BYTES, PROBLEM_KEY, TOKEN_KEY
 
 
 @dataclass
@@ -25,13 +26,37 @@ class ServiceError(Exception):
         return f"{self.code.name}: {self.message}"
 
 
-class _RequestIdInterceptor(grpc.UnaryUnaryClientInterceptor):
+class _CallerInterceptor(grpc.UnaryUnaryClientInterceptor):
+    """Adds the caller's request id and the suite's service token to every call."""
+
+    def __init__(self, token: str):
+        self._token = token
+
     def intercept_unary_unary(self, continuation, client_call_details, request):
+        metadata = list(client_call_details.metadata or ())
         rid = logs.request_id.get()
         if rid:
-            metadata = list(client_call_details.metadata or ()) + [("x-request-id", rid)]
-            client_call_details = client_call_details._replace(metadata=metadata)
+            metadata.append(("x-request-id", rid))
+        if self._token:
+            metadata.append((TOKEN_KEY, self._token))
+        client_call_details = _CallDetails(
+            client_call_details.method,
+            client_call_details.timeout,
+            metadata,
+            client_call_details.credentials,
+            client_call_details.wait_for_ready,
+            client_call_details.compression,
+        )
         return continuation(client_call_details, request)
+
+
+class _CallDetails(
+    collections.namedtuple(
+        "_CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")
+    ),
+    grpc.ClientCallDetails,
+):
+    pass
 
 
 _channels: dict[str, grpc.Channel] = {}
@@ -50,7 +75,7 @@ def channel(address: str) -> grpc.Channel:
                     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ],
             )
-            ch = _channels[address] = grpc.intercept_channel(raw, _RequestIdInterceptor())
+            ch = _channels[address] = grpc.intercept_channel(raw, _CallerInterceptor(config.service_token()))
         return ch
 
 

@@ -4,6 +4,7 @@ graceful SIGTERM drain during which health answers NOT_SERVING."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import signal
@@ -21,13 +22,15 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from zhitong.clock.v1 import clock_pb2, clock_pb2_grpc
 
-from kit import errors, logs, metrics
+from kit import config, errors, logs, metrics
 from kit.clock import Clock, ManualClock
 
 log = logging.getLogger("kit.grpc")
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 PROBLEM_KEY = "zhitong-problem-bin"
+TOKEN_KEY = "x-zhitong-service-token"
+OPEN_METHODS = ("/grpc.health.v1.Health/",)
 
 _STATUS_OF_KIND = {
     "invalid": grpc.StatusCode.INVALID_ARGUMENT,
@@ -44,19 +47,30 @@ _STATUS_OF_KIND = {
 class _ServerInterceptor(grpc.ServerInterceptor):
     """RED metrics per method, the caller's request id in every log line, domain errors as status codes."""
 
-    def __init__(self, service: str):
+    def __init__(self, service: str, token: str):
         self._service = service
+        self._token = token
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        method = handler_call_details.method.rsplit("/", 1)[-1]
-        rid = dict(handler_call_details.invocation_metadata or ()).get("x-request-id") or uuid.uuid4().hex
+        full_method = handler_call_details.method
+        method = full_method.rsplit("/", 1)[-1]
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        rid = metadata.get("x-request-id") or uuid.uuid4().hex
+        trusted = (
+            not self._token
+            or full_method.startswith(OPEN_METHODS)
+            or hmac.compare_digest(metadata.get(TOKEN_KEY, ""), self._token)
+        )
         inner = handler.unary_unary
         service = self._service
 
         def behaviour(request, context: grpc.ServicerContext):
+            if not trusted:
+                metrics.GRPC_REQUESTS.labels(service, method, "UNAUTHENTICATED").inc()
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "内部服务调用缺少有效的服务令牌")
             token = logs.request_id.set(rid)
             started = time.perf_counter()
             code = "OK"
@@ -170,7 +184,7 @@ def create_grpc_server(
     """A ready-to-start server with health, reflection, the clock service and the shared interceptor."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{name}-rpc"),
-        interceptors=[_ServerInterceptor(name)],
+        interceptors=[_ServerInterceptor(name, config.service_token())],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -184,5 +198,7 @@ def create_grpc_server(
         reg.add(reg.servicer, server)
         names.append(reg.descriptor.full_name)
     reflection.enable_server_reflection((*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    bound = server.add_insecure_port(f"0.0.0.0:{port}")
+    bound = server.add_insecure_port(f"{config.bind_host()}:{port}")
+    if not config.service_token():
+        log.warning("ZHITONG_SERVICE_TOKEN is not set: %s accepts gRPC calls from anyone who can reach it", name)
     return GrpcService(name, server, health_servicer, bound, names)

@@ -21,4 +21,6 @@ CALENDAR_FALLBACK = Gauge(
 def serve_metrics(port: int) -> None:
     """Start the `/metrics` endpoint (port 0 disables it, e.g. in tests)."""
     if port:
-        start_http_server(port, addr="0.0.0.0")
+        from kit.config import bind_host
+
+        start_http_server(port, addr=bind_host())

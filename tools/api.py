@@ -62,3 +62,6 @@ class Api:
 
     def put(self, path: str, **kwargs):
         return self.call("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.call("DELETE", path, **kwargs)

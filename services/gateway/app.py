@@ -4,14 +4,20 @@ workers. `create_app()` builds everything; nothing happens at import time."""
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 import connexion
 import grpc
+from connexion.exceptions import ProblemException
+from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from flask import redirect
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from python_multipart.exceptions import MultipartParseError
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from kit import config
 from kit.grpc_client import ServiceError, channel
@@ -48,6 +54,12 @@ def create_app() -> connexion.FlaskApp:
     )
     app.add_error_handler(ServiceError, problems.from_service_error)
     app.add_error_handler(problems.Problem, problems.from_problem)
+    app.add_error_handler(ProblemException, problems.from_connexion_problem)
+    app.add_error_handler(HTTPException, problems.from_http_exception)
+    for unreadable in (UnicodeDecodeError, RecursionError, MultiPartException, MultipartParseError):
+        app.add_error_handler(unreadable, problems.from_unreadable_body)
+    app.add_error_handler(Exception, problems.from_unexpected)
+    app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION)
     flask_app = app.app
     flask_app.json.ensure_ascii = False
     flask_app.config["SESSIONS"] = gateway_sessions()
@@ -55,6 +67,35 @@ def create_app() -> connexion.FlaskApp:
     flask_app.add_url_rule("/readyz", "readyz", _ready)
     flask_app.add_url_rule("/", "root", lambda: redirect("/api/v1/ui/"))
     return app
+
+
+class BodyLimit:
+    """Refuses request bodies larger than the largest material file (plus form overhead) before reading them;
+    JSON bodies are far smaller, so they get a limit of their own."""
+
+    def __init__(self, app, json_limit: int = 1024 * 1024):
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = config.integer("INTAKE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024) + 64 * 1024
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or ())
+            multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
+            limit = self.upload_limit if multipart else self.json_limit
+            length = headers.get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > limit:
+                response = problems.respond(413, f"请求体过大（上限 {limit // 1024 // 1024 or 1} MiB）")
+                await _send(response, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send(response, send) -> None:
+    body = response.body if isinstance(response.body, bytes) else json.dumps(response.body, ensure_ascii=False).encode()
+    headers = [(b"content-type", (response.content_type or "application/problem+json").encode())]
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _ready():

@@ -62,7 +62,7 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(expected, digest)
 
 
-def issue_token(username: str, role: str, department: str, enterprise: str) -> tuple[str, int]:
+def issue_token(username: str, role: str, department: str, enterprise: str, name: str = "") -> tuple[str, int]:
     s = settings()
     now = int(time.time())
     claims = {
@@ -91,8 +91,12 @@ def bearer_info(token: str) -> dict:
     return claims
 
 
+def current_claims() -> dict:
+    return context.context["token_info"]
+
+
 def current_actor() -> Actor:
-    claims = context.context["token_info"]
+    claims = current_claims()
     return Actor(claims["sub"], claims["role"], claims.get("department") or "", claims.get("enterprise") or "")
 
 

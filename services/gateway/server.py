@@ -11,7 +11,7 @@ def main() -> None:
     uvicorn.run(
         "services.gateway.app:create_app",
         factory=True,
-        host=config.text("ZHITONG_GATEWAY_HOST", "0.0.0.0"),
+        host=config.text("ZHITONG_GATEWAY_HOST", config.bind_host()),
         port=config.integer("ZHITONG_GATEWAY_PORT", 8080),
         workers=config.integer("ZHITONG_GATEWAY_WORKERS", 2),
         log_level=config.text("ZHITONG_LOG_LEVEL", "info").lower(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
+from kit.clock import LOCAL_TZ
 from kit.proto import enum_word, from_timestamp
 
 STATUS_ZH = {
@@ -26,6 +27,11 @@ STATUS_ZH = {
 
 def _or_none(value: str):
     return value or None
+
+
+def local_time(ts) -> str:
+    """An instant as local time (Asia/Shanghai) in ISO 8601 with its offset."""
+    return from_timestamp(ts).astimezone(LOCAL_TZ).isoformat()
 
 
 def colour(value: int) -> str | None:
@@ -81,6 +87,7 @@ def stage(s: wpb.Stage) -> dict:
 def project_summary(p: wpb.Project) -> dict:
     return {
         "id": p.id,
+        "code": _or_none(p.code),
         "name": p.name,
         "enterprise": p.enterprise,
         "type": p.project_type,
@@ -106,14 +113,11 @@ def project(p: wpb.Project, record=None) -> dict:
     )
     if record is not None:
         body.update(
-            code=_or_none(record.code),
             attributes=dict(record.attributes),
             regional_evaluation_zone=record.regional_evaluation_zone,
             floor_area_m2=record.floor_area_m2,
             investment_wan=record.investment_wan,
-            registered_at=from_timestamp(record.registered_at).isoformat()
-            if record.HasField("registered_at")
-            else None,
+            registered_at=local_time(record.registered_at) if record.HasField("registered_at") else None,
         )
     return body
 
@@ -129,7 +133,7 @@ def stored_material(m) -> dict:
         "source": m.source,
         "produced_by": _or_none(m.produced_by),
         "uploaded_by": _or_none(m.uploaded_by),
-        "uploaded_at": from_timestamp(m.uploaded_at).isoformat() if m.HasField("uploaded_at") else None,
+        "uploaded_at": local_time(m.uploaded_at) if m.HasField("uploaded_at") else None,
     }
 
 

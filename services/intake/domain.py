@@ -3,6 +3,7 @@ once and shared by every item and stage (材料共享), and stage submission wit
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Iterable
@@ -21,9 +22,28 @@ from services.intake.models import AuditEntry, Enterprise, MaterialFile, Project
 from services.intake.storage import BlobStore
 from services.intake.workflow_port import WorkflowPort
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 PHONE = re.compile(r"^1\d{10}$")
 REGISTRARS = ("agent", "admin")
+
+
+def clean_text(value: str | None, label: str, max_length: int, field_name: str, required: bool = True) -> str:
+    """Trimmed text without control or direction-override characters, within its length."""
+    text = (value or "").strip()
+    if required and not text:
+        raise errors.Invalid(f"{label}不能为空", field=field_name)
+    if CONTROL.search(text):
+        raise errors.Invalid(f"{label}含有不可见的控制字符", field=field_name)
+    if len(text) > max_length:
+        raise errors.Invalid(f"{label}不能超过{max_length}个字", field=field_name)
+    return text
+
+
+def safe_filename(name: str) -> str:
+    """The last part of an uploaded file's name, without folders or control characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    return CONTROL.sub("", base).strip(" .")[:255]
 
 
 @dataclass
@@ -77,11 +97,11 @@ class Intake:
         """Register an enterprise (by an admin, an agent or the window for a walk-in enterprise)."""
         if actor.role not in REGISTRARS and not actor.at_window:
             raise errors.Forbidden("只有管理员、帮办代办专员或综合窗口可以登记企业")
-        code, name_zh, credit_code = code.strip(), name_zh.strip(), credit_code.strip().upper()
+        code, credit_code = code.strip(), credit_code.strip().upper()
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
             raise errors.Invalid("企业编号只能包含字母、数字、下划线和连字符（1–40个字符）", field="code")
-        if not name_zh:
-            raise errors.Invalid("企业名称不能为空", field="name_zh")
+        name_zh = clean_text(name_zh, "企业名称", 200, "name_zh")
+        contact = clean_text(contact, "联系人", 80, "contact", required=False)
         if not CREDIT_CODE.match(credit_code):
             raise errors.Invalid("统一社会信用代码应为18位（数字和大写字母）", field="credit_code")
         if phone and not PHONE.match(phone):
@@ -104,13 +124,16 @@ class Intake:
         return enterprise
 
     def list_enterprises(self, actor: Actor) -> list[Enterprise]:
-        """Enterprises visible to the actor: all for staff, their own for an enterprise user."""
+        """Enterprises visible to the actor: all for the window, agents, supervisors and admins; for a
+        department, those with projects that have items in it; for an enterprise user, itself."""
+        query = select(Enterprise).order_by(Enterprise.code)
+        if actor.role == "enterprise":
+            query = query.where(Enterprise.code == actor.enterprise)
+        elif actor.role in ("officer", "dept_head") and not actor.at_window:
+            query = query.where(Enterprise.code.in_(self.workflow.visible_enterprises(actor)))
+        elif actor.role not in ("agent", "admin", "supervisor", "officer", "dept_head"):
+            return []
         with self.sessions() as session:
-            query = select(Enterprise).order_by(Enterprise.code)
-            if actor.role == "enterprise":
-                query = query.where(Enterprise.code == actor.enterprise)
-            elif actor.role not in ("agent", "admin", "supervisor", "officer", "dept_head"):
-                return []
             return list(session.scalars(query))
 
     # ---------------- projects ----------------
@@ -119,22 +142,24 @@ class Intake:
         """Register a project and have workflow create its approval plan. An enterprise registers its own;
         an agent, an admin or the window registers one for an enterprise."""
         if actor.role == "enterprise":
+            if record.enterprise and record.enterprise != actor.enterprise:
+                raise errors.Forbidden("企业用户只能为本企业登记项目", field="enterprise")
+            if record.major:
+                raise errors.Forbidden("重大项目由督办员或管理员认定，或由帮办代办专员登记时标注", field="major")
             record.enterprise = actor.enterprise
         elif actor.role in REGISTRARS or actor.at_window:
             if not record.enterprise:
                 raise errors.Invalid("代办登记项目时必须指定企业（enterprise）", field="enterprise")
         else:
             raise errors.Forbidden("当前角色不能登记项目")
-        record.name = (record.name or "").strip()
-        if not record.name:
-            raise errors.Invalid("项目名称不能为空", field="name")
-        if len(record.name) > 200:
-            raise errors.Invalid("项目名称不能超过200个字", field="name")
-        record.floor_area_m2 = record.floor_area_m2 or 0.0
-        record.investment_wan = record.investment_wan or 0.0
+        record.name = clean_text(record.name, "项目名称", 200, "name")
+        record.code = clean_text(record.code, "项目编号", 40, "code", required=False) or None
         record.attributes = record.attributes or {}
-        if record.floor_area_m2 < 0 or record.investment_wan < 0:
-            raise errors.Invalid("建筑面积和投资额不能为负数", field="floor_area_m2")
+        for field_name, label in (("floor_area_m2", "建筑面积"), ("investment_wan", "投资额")):
+            value = getattr(record, field_name) or 0.0
+            if not math.isfinite(value) or value < 0 or value > 1e12:
+                raise errors.Invalid(f"{label}应为不小于0的有限数值", field=field_name)
+            setattr(record, field_name, value)
         facts = wpb.ProjectFacts(
             project_type=record.project_type,
             attributes=record.attributes or {},
@@ -143,7 +168,6 @@ class Intake:
         )
         self.workflow.preview(facts)  # unknown type -> Invalid, before anything is stored
         record.id = str(uuid.uuid4())
-        record.code = (record.code or "").strip() or None
         record.registered_by, record.registered_at = actor.username, self.clock.now()
         try:
             with transaction(self.sessions) as session:
@@ -160,6 +184,7 @@ class Intake:
                     record.enterprise,
                     facts,
                     agent=actor.username if actor.role == "agent" else "",
+                    code=record.code or "",
                 )
         except IntegrityError:
             raise errors.AlreadyExists(f"该企业已登记项目编号“{record.code}”", code=record.code) from None
@@ -234,9 +259,18 @@ class Intake:
         """Keep a material once for the project: every item and stage that needs it reuses it."""
         plan = self.workflow.project(actor, project_id)
         self._check_acts_for(actor, plan)
+        self._check_in_progress(plan)
         names = self.workflow.material_names()
         if code not in names:
-            raise errors.Invalid(f"材料编号“{code}”不在目录中", field="material_code")
+            raise errors.Invalid(f"材料编号“{code[:20]}”不在目录中", field="material_code")
+        items = [item for stage in plan.stages for item in stage.items if item.status != "withdrawn"]
+        producer = next((item.code for item in items if item.produces == code), "")
+        if producer:
+            raise errors.Conflict(
+                f"{code} {names[code]}由审批事项{producer}的办理结果提供，无需企业上传", produced_by=producer
+            )
+        if not any(code in item.materials for item in items):
+            raise errors.Invalid(f"本项目的审批事项不需要材料 {code} {names[code]}", field="material_code")
         media_type = self.blobs.check(content)
         digest = self.blobs.put(content)
         with transaction(self.sessions) as session:
@@ -246,7 +280,7 @@ class Intake:
                 sha256=digest,
                 size=len(content),
                 media_type=media_type,
-                filename=(filename or "")[:255],
+                filename=safe_filename(filename),
                 uploaded_by=actor.username,
                 uploaded_at=self.clock.now(),
             )
@@ -312,10 +346,29 @@ class Intake:
         be supplied later under 容缺受理 and the applicant asked for that."""
         plan = self.workflow.project(actor, project_id)
         self._check_acts_for(actor, plan)
+        current = next((s for s in plan.stages if s.code == stage), None)
+        if current is None:
+            raise errors.NotFound(f"阶段“{stage[:10]}”不存在", field="stage")
+        if current.status != "open":
+            # workflow refuses with the reason (not yet started, already submitted, project stopped, …)
+            return self.workflow.submit_stage(actor, project_id, stage, []).status, []
         with transaction(self.sessions) as session:
             form = self._form(session, plan, stage)
             missing = form.missing
             asked = set(deferred)
+            needed = {line.code for line in form.lines}
+            unknown = sorted(asked - needed)
+            if unknown:
+                raise errors.Invalid(
+                    f"以下材料不是本阶段所需材料：{'、'.join(m[:20] for m in unknown[:10])}", field="deferred_materials"
+                )
+            refused = sorted(asked - self.deferrable)
+            if refused:
+                allowed = "、".join(sorted(self.deferrable)) or "无"
+                raise errors.Invalid(
+                    f"以下材料不允许容缺受理：{'、'.join(refused)}（可容缺的材料：{allowed}）",
+                    field="deferred_materials",
+                )
             deferred_now = sorted(m for m in missing if m in asked and m in self.deferrable)
             blocking = [m for m in missing if m not in deferred_now]
             if blocking:
@@ -356,6 +409,13 @@ class Intake:
         return result.status, deferred_now
 
     # ---------------- helpers ----------------
+
+    @staticmethod
+    def _check_in_progress(plan: wpb.Project) -> None:
+        if plan.status == "stopped":
+            raise errors.Conflict("项目已因不予许可终止", project_status=plan.status)
+        if plan.status == "completed":
+            raise errors.Conflict("项目已全部办结", project_status=plan.status)
 
     @staticmethod
     def _check_acts_for(actor: Actor, plan: wpb.Project) -> None:

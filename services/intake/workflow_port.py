@@ -47,7 +47,14 @@ class WorkflowPort:
         return self._call("PreviewPlan", pb.PreviewPlanRequest(facts=facts))
 
     def create_plan(
-        self, actor: Actor, project_id: str, name: str, enterprise: str, facts: pb.ProjectFacts, agent: str
+        self,
+        actor: Actor,
+        project_id: str,
+        name: str,
+        enterprise: str,
+        facts: pb.ProjectFacts,
+        agent: str,
+        code: str = "",
     ) -> pb.Project:
         return self._call(
             "CreatePlan",
@@ -58,6 +65,7 @@ class WorkflowPort:
                 enterprise=enterprise,
                 facts=facts,
                 agent=agent,
+                project_code=code,
             ),
         ).project
 
@@ -65,6 +73,13 @@ class WorkflowPort:
         return self._call(
             "GetProject", pb.GetProjectRequest(actor=actor.to_proto(actor_pb2.Actor), project_id=project_id)
         ).project
+
+    def visible_enterprises(self, actor: Actor) -> set[str]:
+        """Enterprises of the projects the actor may see."""
+        found = self._call(
+            "ListProjects", pb.ListProjectsRequest(actor=actor.to_proto(actor_pb2.Actor), limit=1_000_000)
+        )
+        return {p.enterprise for p in found.projects}
 
     def submit_stage(self, actor: Actor, project_id: str, stage: str, deferred: list[str]) -> pb.Stage:
         return self._call(

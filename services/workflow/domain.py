@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from kit import audit, errors
 from kit.actor import HANDLER_ROLES, SYSTEM, Actor
-from kit.calendar import FALLBACK, WorkingCalendar, YearOverride, fallback_warning
+from kit.calendar import (
+    ADMIN,
+    FALLBACK,
+    FIRST_YEAR,
+    LAST_YEAR,
+    LIBRARY,
+    WorkingCalendar,
+    YearOverride,
+    fallback_warning,
+)
 from kit.catalog import Catalog, ProjectFacts
 from kit.clock import Clock, local_today
 from kit.db import transaction
@@ -64,7 +73,7 @@ ITEM_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "withdraw": (("submitted", "pre_review", "accepted", "suspended"), "withdrawn"),
 }
 REASON_REQUIRED = {"suspend", "refuse", "withdraw", "return"}
-SEE_ALL_ROLES = ("supervisor", "admin", "system")
+SEE_ALL_ROLES = ("supervisor", "admin", "screen", "system")
 
 
 @dataclass
@@ -112,6 +121,7 @@ class StageView:
 @dataclass
 class ProjectView:
     id: str
+    code: str
     name: str
     enterprise: str
     agent: str
@@ -136,6 +146,27 @@ class CalendarYearView:
     source: str
     days: list[tuple[date, bool, str]]
     calendar_warning: str
+
+
+def _parse_days(texts: Iterable[str], year: int, field_name: str) -> list[date]:
+    days: set[date] = set()
+    for text in texts:
+        try:
+            day = date.fromisoformat(text)
+        except (TypeError, ValueError):
+            raise errors.Invalid(f"日期“{str(text)[:20]}”格式有误，应为 YYYY-MM-DD", field=field_name) from None
+        if day.year != year:
+            raise errors.Invalid(f"日期 {day} 不在{year}年内", field=field_name)
+        days.add(day)
+    return sorted(days)
+
+
+def _queue_order(v: ItemView):
+    """A department's queue: open items before decided ones; red, then warning, then by deadline; a major
+    project (green channel) first at an equal deadline."""
+    closed = v.status in rules.CLOSED_STATUSES
+    urgency = 0 if v.colour == rules.RED else 1 if v.warning else 2
+    return (closed, urgency, v.deadline or date.max, not v.major, v.code)
 
 
 class CalendarStore:
@@ -189,7 +220,14 @@ class Workflow:
         return self.catalog.plan(facts)
 
     def create_plan(
-        self, actor: Actor, project_id: str, name: str, enterprise: str, facts: ProjectFacts, agent: str = ""
+        self,
+        actor: Actor,
+        project_id: str,
+        name: str,
+        enterprise: str,
+        facts: ProjectFacts,
+        agent: str = "",
+        code: str = "",
     ) -> ProjectView:
         """Create the plan of a newly registered project: its stages, and its items with effective limits.
         Idempotent: calling it again for the same project returns the existing plan."""
@@ -203,6 +241,7 @@ class Workflow:
                 now = self.clock.now()
                 plan = ProjectPlan(
                     id=project_id,
+                    code=code,
                     name=name,
                     enterprise=enterprise,
                     agent=agent,
@@ -258,7 +297,14 @@ class Workflow:
     def _check_facts(self, facts: ProjectFacts) -> None:
         if facts.project_type not in self.catalog.project_types:
             known = "、".join(self.catalog.project_types)
-            raise errors.Invalid(f"项目类型“{facts.project_type}”不存在，可选：{known}", field="type")
+            raise errors.Invalid(f"项目类型“{facts.project_type[:40]}”不存在，可选：{known}", field="type")
+        conditions = {item.when for item in self.catalog.items if item.when}
+        unknown = sorted(set(facts.attributes) - conditions)
+        if unknown:
+            raise errors.Invalid(
+                f"未知的项目属性：{'、'.join(a[:40] for a in unknown[:5])}；可用属性：{'、'.join(sorted(conditions))}",
+                field="attributes",
+            )
 
     # ---------------- reading ----------------
 
@@ -334,15 +380,7 @@ class Workflow:
                 views = [self._item_view(item, today, cal) for item in session.scalars(query)]
             if colour:
                 views = [v for v in views if v.colour == colour]
-            rank = {rules.RED: 0}
-            views.sort(
-                key=lambda v: (
-                    rank.get(v.colour or "", 2 if not v.warning else 1),
-                    v.deadline or date.max,
-                    not v.major,
-                    v.code,
-                )
-            )
+            views.sort(key=_queue_order)
             return views[:limit], fallback_warning(fallback_years)
 
     def get_item(self, actor: Actor, item_id: str) -> tuple[ItemView, str]:
@@ -379,11 +417,7 @@ class Workflow:
             if not (self._acts_for_enterprise(actor, plan) or actor.at_window):
                 raise errors.Forbidden("只有建设单位、其帮办代办专员或综合窗口可以提交申请")
             stage = self._stage(plan, stage_code)
-            if stage.status != "open":
-                raise errors.Conflict(
-                    f"阶段{stage.code}当前状态为“{STATUS_ZH.get(stage.status, stage.status)}”，不能提交申请",
-                    stage_status=stage.status,
-                )
+            self._check_may_submit(plan, stage)
             stage.status, stage.submitted_at, stage.return_reason = "submitted", self.clock.now(), ""
             self._audit(
                 session,
@@ -402,6 +436,23 @@ class Workflow:
                 item.deferred_materials = sorted(deferred & set(item.materials))
                 self._move(session, actor, plan, item, "submit", "submitted")
         return self._stage_view_of(project_id, stage_code)
+
+    def _check_may_submit(self, plan: ProjectPlan, stage: StageRun) -> None:
+        if plan.status == "stopped":
+            raise errors.Conflict("项目已因不予许可终止，不能再提交申请", project_status=plan.status)
+        if plan.status == "completed":
+            raise errors.Conflict("项目已全部办结", project_status=plan.status)
+        if stage.status == "pending":
+            raise errors.Conflict(
+                f"阶段{stage.code}尚未开始：请先办结阶段{plan.current_stage}", stage_status=stage.status
+            )
+        if stage.status == "skipped":
+            raise errors.Conflict(f"本项目无需办理阶段{stage.code}", stage_status=stage.status)
+        if stage.status != "open":
+            raise errors.Conflict(
+                f"阶段{stage.code}已提交（当前状态“{STATUS_ZH.get(stage.status, stage.status)}”），无需重复提交",
+                stage_status=stage.status,
+            )
 
     def act_on_stage(self, actor: Actor, project_id: str, stage_code: str, action: str, reason: str = "") -> StageView:
         """The window accepts a submitted stage (every item accepted that day, clocks start the next working
@@ -470,8 +521,6 @@ class Workflow:
         recorded in the audit trail; deciding the last item of a stage finishes the stage and opens the next."""
         if action not in ITEM_TRANSITIONS:
             raise errors.Invalid(f"操作“{action}”不存在，可选：{'、'.join(ITEM_TRANSITIONS)}", field="action")
-        if action in REASON_REQUIRED and not reason.strip():
-            raise errors.Invalid(f"{ACTION_ZH[action]}必须填写原因", field="reason")
         with transaction(self.sessions) as session:
             item = self._load_item(session, actor, item_id, lock=True)
             plan = item.project
@@ -479,8 +528,10 @@ class Workflow:
             sources, _target = ITEM_TRANSITIONS[action]
             if item.status not in sources:
                 raise errors.Conflict(
-                    f"事项当前状态为“{STATUS_ZH[item.status]}”，不能{ACTION_ZH[action]}", status=item.status
+                    f"事项当前状态为“{STATUS_ZH[item.status]}”，不能{ACTION_ZH[action]}", item_status=item.status
                 )
+            if action in REASON_REQUIRED and not reason.strip():
+                raise errors.Invalid(f"{ACTION_ZH[action]}必须填写原因", field="reason")
             today = local_today(self.clock)
             cal = self.calendars.calendar()
             with cal.tracking():
@@ -492,7 +543,10 @@ class Workflow:
         if action == "withdraw":
             allowed = self._acts_for_enterprise(actor, plan) or actor.at_window
         elif action == "accept":
-            allowed = handles or actor.at_window
+            # 综合窗口统一受理: acceptance starts the clock of every item of a stage together
+            if not actor.at_window:
+                raise errors.Forbidden("事项由综合窗口统一受理；部门可先预审（pre_review），受理后办理")
+            allowed = True
         else:
             allowed = handles
         if not allowed:
@@ -610,20 +664,26 @@ class Workflow:
             year, source, cal.year_days(year), fallback_warning([year] if source == FALLBACK else [])
         )
 
-    def put_calendar_year(self, actor: Actor, year: int, holidays: Iterable[str], workdays: Iterable[str]) -> str:
-        """Load a year's published schedule (overrides the library for that year)."""
+    def put_calendar_year(
+        self, actor: Actor, year: int, holidays: Iterable[str], workdays: Iterable[str], replace_published: bool = False
+    ) -> str:
+        """Load a year's schedule as the State Council published it. A year the library already knows is only
+        replaced when `replace_published` is set, since every count in that year changes with it."""
         if actor.role != "admin":
             raise errors.Forbidden("只有系统管理员可以导入日历")
         self._check_year(year)
-        try:
-            hol = sorted({date.fromisoformat(d) for d in holidays})
-            work = sorted({date.fromisoformat(d) for d in workdays})
-            YearOverride(year, frozenset(hol), frozenset(work))
-        except (TypeError, ValueError) as exc:
-            raise errors.Invalid(f"日期有误：{exc}（格式 YYYY-MM-DD，且须在{year}年内）") from None
+        hol, work = _parse_days(holidays, year, "holidays"), _parse_days(workdays, year, "workdays")
+        both = sorted(set(hol) & set(work))
+        if both:
+            raise errors.Invalid(f"以下日期不能同时是节假日和调休上班日：{'、'.join(map(str, both[:10]))}")
         with transaction(self.sessions) as session:
             row = session.get(CalendarYear, year)
             old = "admin" if row else self.calendars.calendar().source(year)
+            if old == LIBRARY and not replace_published:
+                raise errors.Conflict(
+                    f"{year}年已有国务院公布的节假日安排（来自日历库）；确需替换请设置 replace_published=true",
+                    source=old,
+                )
             if row is None:
                 row = CalendarYear(year=year)
                 session.add(row)
@@ -637,16 +697,30 @@ class Workflow:
                 str(year),
                 "load",
                 old,
-                "admin",
+                ADMIN,
                 f"节假日{len(hol)}天，调休上班{len(work)}天",
             )
         self.calendars.invalidate()
-        return "admin"
+        return ADMIN
+
+    def delete_calendar_year(self, actor: Actor, year: int) -> str:
+        """Drop an admin-loaded year: the library's schedule, or the Monday–Friday fallback, applies again."""
+        if actor.role != "admin":
+            raise errors.Forbidden("只有系统管理员可以删除导入的日历")
+        self._check_year(year)
+        with transaction(self.sessions) as session:
+            row = session.get(CalendarYear, year)
+            if row is None:
+                raise errors.NotFound(f"{year}年没有管理员导入的日历")
+            session.delete(row)
+            self._audit(session, actor, "", "calendar", str(year), "unload", ADMIN, "", "恢复为日历库或默认规则")
+        self.calendars.invalidate()
+        return self.calendars.calendar().source(year)
 
     @staticmethod
     def _check_year(year: int) -> None:
-        if not 2000 <= year <= 2100:
-            raise errors.Invalid("年份须在2000至2100之间", field="year")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise errors.Invalid(f"年份须在{FIRST_YEAR}至{LAST_YEAR}之间", field="year")
 
     # ---------------- views ----------------
 
@@ -688,6 +762,7 @@ class Workflow:
             ptiming = rules.project_timing(plan.target_days, stage_pairs, self.policy)
         return ProjectView(
             plan.id,
+            plan.code,
             plan.name,
             plan.enterprise,
             plan.agent,

@@ -22,6 +22,7 @@ class ProjectPlan(Base):
     __tablename__ = "project_plans"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), default="")
     name: Mapped[str] = mapped_column(String(200))
     enterprise: Mapped[str] = mapped_column(String(40), index=True)
     agent: Mapped[str] = mapped_column(String(80), default="", index=True)

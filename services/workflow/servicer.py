@@ -70,6 +70,7 @@ def stage_pb(v: StageView, with_items: bool = True) -> pb.Stage:
 def project_pb(v: ProjectView, with_items: bool = True) -> pb.Project:
     return pb.Project(
         id=v.id,
+        code=v.code,
         name=v.name,
         enterprise=v.enterprise,
         agent=v.agent,
@@ -161,6 +162,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
             request.enterprise,
             facts_of(request.facts),
             request.agent,
+            request.project_code,
         )
         return pb.CreatePlanResponse(project=project_pb(view))
 
@@ -249,6 +251,10 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
 
     def PutCalendarYear(self, request, context):
         source = self.workflow.put_calendar_year(
-            actor_of(request.actor), request.year, request.holidays, request.workdays
+            actor_of(request.actor), request.year, request.holidays, request.workdays, request.replace_published
         )
         return pb.PutCalendarYearResponse(year=request.year, source=source)
+
+    def DeleteCalendarYear(self, request, context):
+        source = self.workflow.delete_calendar_year(actor_of(request.actor), request.year)
+        return pb.DeleteCalendarYearResponse(year=request.year, source=source)

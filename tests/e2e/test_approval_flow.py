@@ -143,6 +143,14 @@ def test_2027_counts_monday_to_friday_until_an_admin_loads_it(suite):
     project = e05.get(f"/projects/{pid}")
     assert item(project, "S1-07")["deadline"] == "2027-01-05"
     assert project["calendar_warning"] is None
+    assert admin.delete("/calendar/2027")["source"] == "fallback"
+    assert "2027" in e05.get(f"/projects/{pid}")["calendar_warning"]
+    admin.put("/calendar/2027", json={"holidays": ["2027-01-01"], "workdays": []})
+
+    # a year the library publishes is not replaced by accident
+    with pytest.raises(ApiError) as published:
+        admin.put("/calendar/2026", json={"holidays": [], "workdays": []})
+    assert published.value.status == 409 and "replace_published" in published.value.problem["detail"]
     assert suite.api().get("/calendar/2026")["source"] == "library"
 
 
@@ -197,5 +205,9 @@ def test_every_service_answers_health_and_reflection(suite):
             names = {s.name for s in answer.list_services_response.service}
             assert f"zhitong.{name}.v1.{name.capitalize()}Service" in names
             assert "grpc.health.v1.Health" in names
+            # the services trust only callers that carry the suite's service token
+            with pytest.raises(grpc.RpcError) as refused:
+                channel.unary_unary(f"/zhitong.{name}.v1.{name.capitalize()}Service/GetProject")(b"", timeout=5)
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert requests.get(f"{suite.base}/healthz", timeout=5).status_code == 200
     assert requests.get(f"{suite.base}/readyz", timeout=5).json()["status"] == "ready"

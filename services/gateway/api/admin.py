@@ -7,6 +7,7 @@ from datetime import datetime
 from zhitong.clock.v1 import clock_pb2
 
 from kit import config
+from kit.calendar import FIRST_YEAR, LAST_YEAR
 from kit.clock import LOCAL_TZ
 from kit.proto import from_timestamp, timestamp
 from services.gateway import clients
@@ -40,6 +41,8 @@ def set_clock(body):
         raise Problem(400, "时间格式应为 ISO 8601，例如 2026-09-30T09:00:00+08:00") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=LOCAL_TZ)
+    if not FIRST_YEAR <= when.astimezone(LOCAL_TZ).year <= LAST_YEAR:
+        raise Problem(400, f"时间须在{FIRST_YEAR}年至{LAST_YEAR}年之间（工作日日历的范围）")
     request = clock_pb2.SetClockRequest(now=timestamp(when))
     response = None
     for service in clients.CLOCKED_SERVICES:

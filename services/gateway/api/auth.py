@@ -24,8 +24,8 @@ def token(body):
     manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
     user = authenticate(current_app.config["SESSIONS"], body["username"], body["password"], manual)
     if user is None:
-        raise Problem(401, "用户名或密码错误")
-    access, ttl = auth.issue_token(user.username, user.role, user.department, user.enterprise)
+        raise Problem(401, "用户名或密码错误", title="登录失败")
+    access, ttl = auth.issue_token(user.username, user.role, user.department, user.enterprise, user.display_name)
     return {
         "access_token": access,
         "token_type": "bearer",
@@ -36,4 +36,4 @@ def token(body):
 
 def me():
     a = auth.current_actor()
-    return _user_json(a.username, a.role, a.department, a.enterprise)
+    return _user_json(a.username, a.role, a.department, a.enterprise, auth.current_claims().get("name", ""))

@@ -21,6 +21,17 @@ def get(year):
 def put(year, body):
     clients.workflow().call(
         "PutCalendarYear",
-        wpb.PutCalendarYearRequest(actor=actor_pb(), year=year, holidays=body["holidays"], workdays=body["workdays"]),
+        wpb.PutCalendarYearRequest(
+            actor=actor_pb(),
+            year=year,
+            holidays=body["holidays"],
+            workdays=body["workdays"],
+            replace_published=body.get("replace_published", False),
+        ),
     )
+    return get(year)
+
+
+def delete(year):
+    clients.workflow().call("DeleteCalendarYear", wpb.DeleteCalendarYearRequest(actor=actor_pb(), year=year))
     return get(year)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
-from kit.proto import enum_value, from_timestamp
+from kit.proto import enum_value
 from services.gateway import clients, views
 from services.gateway.auth import actor_pb
 
@@ -40,7 +40,7 @@ def history(item_id):
     found = clients.workflow().call("ListItemHistory", wpb.ListItemHistoryRequest(actor=actor_pb(), item_id=item_id))
     return [
         {
-            "at": from_timestamp(e.at).isoformat(),
+            "at": views.local_time(e.at),
             "actor": e.actor,
             "actor_role": e.actor_role,
             "action": e.action,

@@ -52,6 +52,7 @@ def upgrade() -> None:
     )
     op.create_table('project_plans',
     sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('enterprise', sa.String(length=40), nullable=False),
     sa.Column('agent', sa.String(length=80), nullable=False),
