@@ -39,7 +39,8 @@ run: setup ## Start the whole suite (manual clock, SQLite under var/, RabbitMQ i
 	@set -a && source $(RUN_ENV) && set +a && tools/ensure_rabbitmq.sh
 	@set -a && source $(RUN_ENV) && set +a && $(PY) -m kit.migrate workflow intake gateway \
 	  && $(PY) -m services.gateway.users --demo
-	@set -a && source $(RUN_ENV) && set +a && exec $(VENV)/bin/honcho -f Procfile start
+	@set -a && source $(RUN_ENV) && set +a && { $(VENV)/bin/honcho -f Procfile start; rc=$$?; \
+	  [ $$rc -eq 0 -o $$rc -eq 130 -o $$rc -eq 143 ] || exit $$rc; }
 
 demo: setup ## Replay weeks of approvals through the API of a running suite (after `make run`)
 	@set -a && source $(RUN_ENV) && set +a && $(PY) -m tools.demo

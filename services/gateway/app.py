@@ -92,7 +92,11 @@ class BodyLimit:
 
 
 async def _send(response, send) -> None:
-    body = response.body if isinstance(response.body, bytes) else json.dumps(response.body, ensure_ascii=False).encode()
+    body = response.body
+    if isinstance(body, str):
+        body = body.encode()
+    elif not isinstance(body, bytes):
+        body = json.dumps(body, ensure_ascii=False).encode()
     headers = [(b"content-type", (response.content_type or "application/problem+json").encode())]
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
