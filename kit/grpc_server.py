@@ -177,7 +177,7 @@ def create_grpc_server(
     registrations: list[Registration],
     *,
     clock: Clock,
-    port: int,
+    port: int | None = None,
     on_clock_change: Iterable[Callable[[], None]] = (),
     max_workers: int = 16,
 ) -> GrpcService:
@@ -198,7 +198,17 @@ def create_grpc_server(
         reg.add(reg.servicer, server)
         names.append(reg.descriptor.full_name)
     reflection.enable_server_reflection((*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = config.grpc_port(name) if port is None else port
     bound = server.add_insecure_port(f"{config.bind_host()}:{port}")
     if not config.service_token():
         log.warning("ZHITONG_SERVICE_TOKEN is not set: %s accepts gRPC calls from anyone who can reach it", name)
     return GrpcService(name, server, health_servicer, bound, names)
+
+
+def run_service(name: str, create_server: Callable[[], GrpcService]) -> None:
+    """The body of every service's `main()`: JSON logs, the server, its `/metrics` port, then serve until
+    SIGTERM."""
+    logs.setup(name)
+    server = create_server()
+    metrics.serve_metrics(config.metrics_port(name))
+    server.run_until_signal()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from zhitong.intake.v1 import intake_pb2, intake_pb2_grpc
 
-from kit import config, logs, metrics
+from kit import config
 from kit.clock import Clock, create_clock
 from kit.db import make_engine, session_factory
-from kit.grpc_server import GrpcService, Registration, create_grpc_server
+from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_service
 from services.intake.domain import Intake
 from services.intake.servicer import IntakeServicer
 from services.intake.storage import BlobStore
@@ -44,15 +44,12 @@ def create_server(intake: Intake | None = None, port: int | None = None) -> Grpc
             )
         ],
         clock=intake.clock,
-        port=config.grpc_port(NAME) if port is None else port,
+        port=port,
     )
 
 
 def main() -> None:
-    logs.setup(NAME)
-    server = create_server()
-    metrics.serve_metrics(config.metrics_port(NAME))
-    server.run_until_signal()
+    run_service(NAME, create_server)
 
 
 if __name__ == "__main__":

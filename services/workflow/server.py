@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from zhitong.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 
-from kit import config, logs, metrics
+from kit import config
 from kit.catalog import load_catalog
 from kit.clock import Clock, create_clock
 from kit.db import make_engine, session_factory
-from kit.grpc_server import GrpcService, Registration, create_grpc_server
+from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_service
 from services.workflow import rules
 from services.workflow.domain import CalendarStore, Workflow
 from services.workflow.servicer import WorkflowServicer
@@ -43,15 +43,12 @@ def create_server(workflow: Workflow | None = None, port: int | None = None) -> 
             )
         ],
         clock=workflow.clock,
-        port=config.grpc_port(NAME) if port is None else port,
+        port=port,
     )
 
 
 def main() -> None:
-    logs.setup(NAME)
-    server = create_server()
-    metrics.serve_metrics(config.metrics_port(NAME))
-    server.run_until_signal()
+    run_service(NAME, create_server)
 
 
 if __name__ == "__main__":

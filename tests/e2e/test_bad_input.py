@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e.test_approval_flow import PDF, apply_and_accept, register
+from tests.e2e.test_approval_flow import PDF, apply_and_accept, register, upload_missing
 from tools.api import ApiError
 
 pytestmark = pytest.mark.e2e
@@ -125,12 +125,7 @@ def test_concurrent_clicks_decide_once(suite):
     suite.set_clock("2026-11-24 09:00")
     e04 = suite.login("e04")
     pid = register(e04, "并发点击项目", "low_risk")
-    for code in e04.get(f"/projects/{pid}/stages/S1/form")["missing"]:
-        e04.post(
-            f"/projects/{pid}/materials",
-            data={"material_code": code},
-            files={"file": (f"{code}.pdf", PDF, "application/pdf")},
-        )
+    upload_missing(e04, pid, "S1")
     with ThreadPoolExecutor(6) as pool:
         submits = list(
             pool.map(lambda _: raw(suite, "POST", f"/projects/{pid}/stages/S1/submit", e04.token).status_code, range(6))
@@ -160,12 +155,7 @@ def test_only_the_window_accepts_and_departments_see_only_their_enterprises(suit
     suite.set_clock("2026-11-25 09:00")
     e03 = suite.login("e03")
     pid = register(e03, "窗口受理项目", "low_risk")
-    for code in e03.get(f"/projects/{pid}/stages/S1/form")["missing"]:
-        e03.post(
-            f"/projects/{pid}/materials",
-            data={"material_code": code},
-            files={"file": (f"{code}.pdf", PDF, "application/pdf")},
-        )
+    upload_missing(e03, pid, "S1")
     e03.post(f"/projects/{pid}/stages/S1/submit")
     filing = next(i for i in e03.get(f"/projects/{pid}")["stages"][0]["items"] if i["department"] == "fgw")
     fgw = suite.login("fgw-officer")
