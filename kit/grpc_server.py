@@ -141,11 +141,15 @@ class GrpcService:
     health: health.HealthServicer
     port: int
     service_names: list[str] = field(default_factory=list)
-    ready_check: Callable[[], bool] | None = None
+    # Background work that lives and dies with the server (e.g. the workflow sweeper).
+    on_start: list[Callable[[], None]] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         self.server.start()
+        for callback in self.on_start:
+            callback()
         self._set_all(health_pb2.HealthCheckResponse.SERVING)
         log.info("%s listening on port %s", self.name, self.port)
 
@@ -158,6 +162,8 @@ class GrpcService:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        for callback in self.on_stop:
+            callback()
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
 

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from zhitong.events.v1 import events_pb2 as ev
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
 from kit import audit, errors
 from kit.actor import Actor
 from kit.clock import Clock
 from kit.db import transaction
+from kit.outbox import Outbox
 from services.intake.models import AuditEntry, Enterprise, MaterialFile, Project, StageApplication
+from services.intake.models import Outbox as OutboxTable
 from services.intake.storage import BlobStore
 from services.intake.workflow_port import WorkflowPort
 
@@ -88,6 +91,7 @@ class Intake:
     workflow: WorkflowPort
     blobs: BlobStore
     deferrable: frozenset[str] = field(default_factory=frozenset)
+    outbox: Outbox = field(default_factory=lambda: Outbox(OutboxTable))
 
     # ---------------- enterprises ----------------
 
@@ -176,6 +180,20 @@ class Intake:
                 session.add(record)
                 session.flush()
                 self._audit(session, actor, record.id, "project", record.id, "register", "", "registered", record.name)
+                self.outbox.emit(
+                    session,
+                    "project.registered",
+                    ev.ProjectRegistered(
+                        project_id=record.id,
+                        code=record.code or "",
+                        name=record.name,
+                        enterprise=record.enterprise,
+                        project_type=record.project_type,
+                        major=record.major,
+                        registered_by=actor.username,
+                    ),
+                    record.registered_at,
+                )
                 # Workflow's plan is created before intake commits: a failure there leaves nothing behind here.
                 self.workflow.create_plan(
                     actor,
@@ -297,6 +315,18 @@ class Intake:
                 f"{names[code]}（{len(content)}字节，sha256 {digest[:12]}…）",
                 on_behalf_of=plan.enterprise,
             )
+            self.outbox.emit(
+                session,
+                "material.uploaded",
+                ev.MaterialUploaded(
+                    project_id=project_id,
+                    material=code,
+                    sha256=digest,
+                    size=len(content),
+                    uploaded_by=actor.username,
+                ),
+                row.uploaded_at,
+            )
         if any(code in item.deferred_materials for stage in plan.stages for item in stage.items):
             self.workflow.supply_material(actor, project_id, code)
         return self._stored(row, names)
@@ -404,6 +434,18 @@ class Intake:
                 "submitted",
                 "容缺材料：" + "、".join(deferred_now) if deferred_now else "",
                 on_behalf_of=plan.enterprise,
+            )
+            self.outbox.emit(
+                session,
+                "application.submitted",
+                ev.ApplicationSubmitted(
+                    project_id=project_id,
+                    stage=stage,
+                    materials=sorted(line.code for line in form.lines if line.on_file),
+                    deferred_materials=deferred_now,
+                    submitted_by=actor.username,
+                ),
+                self.clock.now(),
             )
             result = self.workflow.submit_stage(actor, project_id, stage, deferred_now)
         return result.status, deferred_now

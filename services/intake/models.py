@@ -10,10 +10,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.audit import AuditColumns
 from kit.db import UTCDateTime, new_metadata
+from kit.outbox import outbox_table
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+# Events written with the state change they describe; published by `python -m kit.relay intake`.
+Outbox = outbox_table(Base.metadata)
 
 
 class Enterprise(Base):

@@ -3,15 +3,17 @@ colours and the audit trail. Pure Python: takes a session factory, a clock, the 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import false, select
+from sqlalchemy import false, select, text, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from zhitong.events.v1 import events_pb2 as ev
 
 from kit import audit, errors
 from kit.actor import HANDLER_ROLES, SYSTEM, Actor
@@ -28,6 +30,7 @@ from kit.calendar import (
 from kit.catalog import Catalog, ProjectFacts
 from kit.clock import Clock, local_today
 from kit.db import transaction
+from kit.outbox import Outbox
 from services.workflow import rules
 from services.workflow.models import (
     AuditEntry,
@@ -37,6 +40,9 @@ from services.workflow.models import (
     ProjectPlan,
     StageRun,
     Suspension,
+)
+from services.workflow.models import (
+    Outbox as OutboxTable,
 )
 
 STATUS_ZH = {
@@ -71,6 +77,13 @@ ITEM_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "approve": (("accepted",), "approved"),
     "refuse": (("accepted",), "refused"),
     "withdraw": (("submitted", "pre_review", "accepted", "suspended"), "withdrawn"),
+}
+SWEEP_LOCK = 0x5A57_0001  # PostgreSQL advisory lock key of the workflow sweep
+EVENT_OF_ACTION = {
+    "pre_review": "item.pre_reviewed",
+    "suspend": "item.suspended",
+    "resume": "item.resumed",
+    "accept": "item.accepted",
 }
 REASON_REQUIRED = {"suspend", "refuse", "withdraw", "return"}
 SEE_ALL_ROLES = ("supervisor", "admin", "screen", "system")
@@ -150,11 +163,11 @@ class CalendarYearView:
 
 def _parse_days(texts: Iterable[str], year: int, field_name: str) -> list[date]:
     days: set[date] = set()
-    for text in texts:
+    for raw in texts:
         try:
-            day = date.fromisoformat(text)
+            day = date.fromisoformat(raw)
         except (TypeError, ValueError):
-            raise errors.Invalid(f"日期“{str(text)[:20]}”格式有误，应为 YYYY-MM-DD", field=field_name) from None
+            raise errors.Invalid(f"日期“{str(raw)[:20]}”格式有误，应为 YYYY-MM-DD", field=field_name) from None
         if day.year != year:
             raise errors.Invalid(f"日期 {day} 不在{year}年内", field=field_name)
         days.add(day)
@@ -167,6 +180,10 @@ def _queue_order(v: ItemView):
     closed = v.status in rules.CLOSED_STATUSES
     urgency = 0 if v.colour == rules.RED else 1 if v.warning else 2
     return (closed, urgency, v.deadline or date.max, not v.major, v.code)
+
+
+def day_text(value: date | None) -> str:
+    return value.isoformat() if value else ""
 
 
 class CalendarStore:
@@ -211,6 +228,7 @@ class Workflow:
     catalog: Catalog
     calendars: CalendarStore
     policy: rules.ColourPolicy = field(default_factory=rules.ColourPolicy)
+    outbox: Outbox = field(default_factory=lambda: Outbox(OutboxTable))
 
     # ---------------- plans ----------------
 
@@ -435,6 +453,7 @@ class Workflow:
                     continue
                 item.deferred_materials = sorted(deferred & set(item.materials))
                 self._move(session, actor, plan, item, "submit", "submitted")
+            self._stage_event(session, plan, stage, "stage.submitted", local_today(self.clock))
         return self._stage_view_of(project_id, stage_code)
 
     def _check_may_submit(self, plan: ProjectPlan, stage: StageRun) -> None:
@@ -481,6 +500,7 @@ class Workflow:
                 for item in self._stage_items(plan, stage.code):
                     if item.status in ("submitted", "pre_review"):
                         self._accept(session, actor, plan, item, today, reason)
+                self._stage_event(session, plan, stage, "stage.accepted", today)
             else:
                 stage.status, stage.return_reason, stage.submitted_at = "open", reason, None
                 self._audit(session, actor, plan.id, "stage", stage_id, "return", "submitted", "open", reason)
@@ -488,6 +508,7 @@ class Workflow:
                     if item.status in ("submitted", "pre_review"):
                         item.deferred_materials = []
                         self._move(session, actor, plan, item, "return", "pending", reason)
+                self._stage_event(session, plan, stage, "stage.returned", today, reason)
         return self._stage_view_of(project_id, stage_code)
 
     def supply_material(self, actor: Actor, project_id: str, material: str) -> list[str]:
@@ -568,10 +589,37 @@ class Workflow:
             item.suspended_days += cal.workdays_between(item.suspended_since, today)
             item.suspended_since = None
             item.suspensions[-1].resumed_on = today
-            item.deadline = rules.deadline(item.accepted_on, item.effective_days, item.suspended_days, cal)
+            self._set_marks(item, cal)
         if action in ("approve", "refuse", "withdraw"):
             item.decided_on = today
         self._move(session, actor, plan, item, action, ITEM_TRANSITIONS[action][1], reason)
+        if action in ("approve", "refuse", "withdraw"):
+            timing = rules.item_timing(self._item_clock(item), today, cal, self.policy)
+            self._emit(
+                session,
+                "item.decided",
+                ev.ItemDecided(
+                    item=self._item_ref(plan, item),
+                    decision=item.status,
+                    decided_on=today.isoformat(),
+                    colour=timing.colour or "",
+                    used_days=timing.used_days,
+                    effective_days=item.effective_days,
+                    actor=actor.username,
+                ),
+            )
+        else:
+            self._emit(
+                session,
+                EVENT_OF_ACTION[action],
+                ev.ItemChanged(
+                    item=self._item_ref(plan, item),
+                    status=item.status,
+                    deadline=day_text(item.deadline),
+                    actor=actor.username,
+                    reason=reason,
+                ),
+            )
         if action == "approve" and item.produces:
             if not any(d.material == item.produces for d in plan.documents):
                 plan.documents.append(
@@ -588,13 +636,50 @@ class Workflow:
 
     def _accept(self, session, actor, plan, item, today: date, reason: str) -> None:
         item.accepted_on = today
-        item.deadline = rules.deadline(today, item.effective_days, 0, self.calendars.calendar())
+        self._set_marks(item, self.calendars.calendar())
         self._move(session, actor, plan, item, "accept", "accepted", reason)
+        self._emit(
+            session,
+            "item.accepted",
+            ev.ItemChanged(
+                item=self._item_ref(plan, item),
+                status="accepted",
+                deadline=day_text(item.deadline),
+                actor=actor.username,
+                reason=reason,
+            ),
+        )
         stage = self._stage(plan, item.stage)
         if stage.accepted_on is None:
             stage.accepted_on = today
             if stage.status == "submitted":
                 stage.status = "accepted"
+
+    def _set_marks(self, item: ItemInstance, cal: WorkingCalendar) -> None:
+        """Keep the stored deadline and warning day current (not counting a running suspension); the sweep
+        compares them with today in SQL."""
+        if item.accepted_on is None:
+            return
+        item.deadline = rules.deadline(item.accepted_on, item.effective_days, item.suspended_days, cal)
+        threshold = math.ceil(round(self.policy.warn_ratio * item.effective_days, 9))
+        item.warn_on = cal.add_workdays(item.accepted_on, threshold + item.suspended_days)
+
+    def _stage_event(
+        self, session, plan: ProjectPlan, stage: StageRun, event_type: str, on: date | None, reason: str = ""
+    ) -> None:
+        self._emit(
+            session,
+            event_type,
+            ev.StageChanged(
+                project_id=plan.id,
+                project_name=plan.name,
+                enterprise=plan.enterprise,
+                stage=stage.code,
+                status=stage.status,
+                on=day_text(on),
+                reason=reason,
+            ),
+        )
 
     def _finish_stage_if_decided(self, session, actor, plan: ProjectPlan, stage_code: str) -> None:
         items = self._stage_items(plan, stage_code)
@@ -629,7 +714,10 @@ class Workflow:
                 "stopped",
                 f"阶段{stage.code}有事项不予许可",
             )
+            self._stage_event(session, plan, stage, "stage.refused", stage.finished_on)
+            self._project_event(session, plan, "project.stopped", stage.finished_on)
             return
+        self._stage_event(session, plan, stage, "stage.completed", stage.finished_on)
         following = [s for s in plan.stages if s.order > stage.order and s.status == "pending"]
         if following:
             following[0].status = "open"
@@ -648,6 +736,21 @@ class Workflow:
         else:
             plan.status, plan.finished_on = "completed", stage.finished_on
             self._audit(session, SYSTEM, plan.id, "project", plan.id, "complete", "in_progress", "completed", "")
+            self._project_event(session, plan, "project.completed", stage.finished_on)
+
+    def _project_event(self, session, plan: ProjectPlan, event_type: str, on: date | None) -> None:
+        self._emit(
+            session,
+            event_type,
+            ev.ProjectFinished(
+                project_id=plan.id,
+                project_name=plan.name,
+                enterprise=plan.enterprise,
+                project_type=plan.project_type,
+                status=plan.status,
+                finished_on=day_text(on),
+            ),
+        )
 
     def _move(self, session, actor, plan, item, action: str, to_status: str, reason: str = "") -> None:
         from_status, item.status = item.status, to_status
@@ -700,7 +803,8 @@ class Workflow:
                 ADMIN,
                 f"节假日{len(hol)}天，调休上班{len(work)}天",
             )
-        self.calendars.invalidate()
+            self._emit(session, "calendar.loaded", ev.CalendarChanged(year=year, source=ADMIN))
+        self._calendar_changed()
         return ADMIN
 
     def delete_calendar_year(self, actor: Actor, year: int) -> str:
@@ -714,8 +818,127 @@ class Workflow:
                 raise errors.NotFound(f"{year}年没有管理员导入的日历")
             session.delete(row)
             self._audit(session, actor, "", "calendar", str(year), "unload", ADMIN, "", "恢复为日历库或默认规则")
-        self.calendars.invalidate()
+            self._emit(session, "calendar.unloaded", ev.CalendarChanged(year=year, source=""))
+        self._calendar_changed()
         return self.calendars.calendar().source(year)
+
+    def _calendar_changed(self) -> None:
+        """Working days moved: recompute the stored deadline and warning day of every open item."""
+        self.calendars.invalidate()
+        cal = self.calendars.calendar()
+        with transaction(self.sessions) as session:
+            for item in session.scalars(select(ItemInstance).where(ItemInstance.status.in_(rules.OPEN_STATUSES))):
+                self._set_marks(item, cal)
+
+    # ---------------- the sweep ----------------
+
+    def sweep(self) -> dict[str, int]:
+        """Announce what changed since the last sweep: items entering warning (`item.warning_started`), items
+        passing their deadline (`item.turned_red`) and, on a working day, the morning reminder for every item
+        still red (`item.still_red`). Each question is one indexed SQL query over the open items; only the
+        rows that changed come back to Python. Two replicas never sweep at once (PostgreSQL advisory lock)."""
+        today = local_today(self.clock)
+        now = self.clock.now()
+        cal = self.calendars.calendar()
+        counts = {"item.warning_started": 0, "item.turned_red": 0, "item.still_red": 0}
+        with transaction(self.sessions) as session:
+            if session.bind.dialect.name == "postgresql":
+                if not session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK}).scalar():
+                    return counts
+            open_running = ItemInstance.status == "accepted"
+            turning_red = (open_running, ItemInstance.red_since.is_(None), ItemInstance.deadline < today)
+            warning = (
+                open_running,
+                ItemInstance.warning_since.is_(None),
+                ItemInstance.red_since.is_(None),
+                ItemInstance.warn_on <= today,
+                ItemInstance.deadline >= today,
+                ItemInstance.accepted_on != today,
+            )
+            still_red = (
+                ItemInstance.status.in_(rules.OPEN_STATUSES),
+                ItemInstance.red_since.is_not(None),
+                ItemInstance.red_since < today,
+                (ItemInstance.reminded_on.is_(None)) | (ItemInstance.reminded_on < today),
+            )
+            rows: list[dict] = []
+            for item, plan in self._changed(session, warning):
+                rows.append(
+                    self.outbox.row(
+                        "item.warning_started",
+                        ev.ItemWarningStarted(
+                            item=self._item_ref(plan, item),
+                            deadline=day_text(item.deadline),
+                            effective_days=item.effective_days,
+                            warning_on=today.isoformat(),
+                        ),
+                        now,
+                    )
+                )
+            session.execute(
+                update(ItemInstance)
+                .where(*warning)
+                .values(warning_since=today)
+                .execution_options(synchronize_session=False)
+            )
+            for item, plan in self._changed(session, turning_red):
+                rows.append(
+                    self.outbox.row(
+                        "item.turned_red",
+                        ev.ItemTurnedRed(
+                            item=self._item_ref(plan, item),
+                            deadline=day_text(item.deadline),
+                            red_since=day_text(item.deadline + timedelta(days=1)),
+                        ),
+                        now,
+                    )
+                )
+            session.execute(
+                update(ItemInstance)
+                .where(*turning_red)
+                .values(red_since=today)
+                .execution_options(synchronize_session=False)
+            )
+            if cal.is_workday(today):
+                for item, plan in self._changed(session, still_red):
+                    rows.append(
+                        self.outbox.row(
+                            "item.still_red",
+                            ev.ItemStillRed(
+                                item=self._item_ref(plan, item),
+                                deadline=day_text(item.deadline),
+                                red_since=day_text(item.deadline + timedelta(days=1)),
+                                red_days=cal.workdays_between(item.deadline, today),
+                                reminder_on=today.isoformat(),
+                            ),
+                            now,
+                        )
+                    )
+                session.execute(
+                    update(ItemInstance)
+                    .where(*still_red)
+                    .values(reminded_on=today)
+                    .execution_options(synchronize_session=False)
+                )
+            for row in rows:
+                counts[row["type"]] += 1
+            self.outbox.emit_many(session, rows)
+        return counts
+
+    @staticmethod
+    def _changed(session: Session, conditions) -> list[tuple[ItemInstance, ProjectPlan]]:
+        query = (
+            select(ItemInstance, ProjectPlan)
+            .join(ProjectPlan, ProjectPlan.id == ItemInstance.project_id)
+            .where(*conditions)
+            .order_by(ItemInstance.deadline, ItemInstance.id)
+        )
+        return list(session.execute(query).tuples())
+
+    def clock_changed_event(self) -> None:
+        """The manual clock moved: tell the services that keep their own time (alerts) through an event."""
+        with transaction(self.sessions) as session:
+            self._emit(session, "clock.changed", ev.ClockChanged(now=self.clock.now().isoformat()))
 
     @staticmethod
     def _check_year(year: int) -> None:
@@ -893,6 +1116,23 @@ class Workflow:
     def _material_name(self, code: str) -> str:
         material = self.catalog.materials.get(code)
         return f"{code} {material.name_zh}" if material else code
+
+    def _emit(self, session, event_type: str, payload) -> None:
+        self.outbox.emit(session, event_type, payload, self.clock.now())
+
+    @staticmethod
+    def _item_ref(plan: ProjectPlan, item: ItemInstance) -> ev.ItemRef:
+        return ev.ItemRef(
+            item_id=item.id,
+            item_code=item.code,
+            item_name=item.name_zh,
+            project_id=plan.id,
+            project_name=plan.name,
+            department=item.department,
+            stage=item.stage,
+            major=plan.major,
+            enterprise=plan.enterprise,
+        )
 
     def _audit(
         self, session, actor: Actor, project_id, subject_type, subject_id, action, from_status, to_status, reason=""

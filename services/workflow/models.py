@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kit.audit import AuditColumns
 from kit.db import UTCDateTime, new_metadata
+from kit.outbox import outbox_table
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+# Events written with the state change they describe; published by `python -m kit.relay workflow`.
+Outbox = outbox_table(Base.metadata)
 
 
 class ProjectPlan(Base):
@@ -72,6 +77,25 @@ class ItemInstance(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "code"),
         Index("ix_item_instances_department_status_deadline", "department", "status", "deadline"),
+        # The sweep's three questions, each answered from a small partial index.
+        Index(
+            "ix_item_instances_turning_red",
+            "deadline",
+            postgresql_where=text("status = 'accepted' AND red_since IS NULL"),
+            sqlite_where=text("status = 'accepted' AND red_since IS NULL"),
+        ),
+        Index(
+            "ix_item_instances_warning",
+            "warn_on",
+            postgresql_where=text("status = 'accepted' AND warning_since IS NULL AND red_since IS NULL"),
+            sqlite_where=text("status = 'accepted' AND warning_since IS NULL AND red_since IS NULL"),
+        ),
+        Index(
+            "ix_item_instances_red",
+            "reminded_on",
+            postgresql_where=text("status IN ('accepted', 'suspended') AND red_since IS NOT NULL"),
+            sqlite_where=text("status IN ('accepted', 'suspended') AND red_since IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -93,6 +117,12 @@ class ItemInstance(Base):
     suspended_since: Mapped[date | None] = mapped_column(Date)
     # Deadline as of the last change, not counting a running suspension (for ordering and sweeps).
     deadline: Mapped[date | None] = mapped_column(Date)
+    # The day the item enters warning (预警), likewise; both are kept current on every change of the item.
+    warn_on: Mapped[date | None] = mapped_column(Date)
+    # What the sweep has already announced: the warning, the turn to red, the last working-morning reminder.
+    warning_since: Mapped[date | None] = mapped_column(Date)
+    red_since: Mapped[date | None] = mapped_column(Date)
+    reminded_on: Mapped[date | None] = mapped_column(Date)
     deferred_materials: Mapped[list] = mapped_column(JSON, default=list)
 
     project: Mapped[ProjectPlan] = relationship(back_populates="items")

@@ -12,6 +12,7 @@ from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_s
 from services.workflow import rules
 from services.workflow.domain import CalendarStore, Workflow
 from services.workflow.servicer import WorkflowServicer
+from services.workflow.sweeper import Sweeper
 
 NAME = "workflow"
 
@@ -33,7 +34,8 @@ def create_workflow(clock: Clock | None = None, database_url: str | None = None)
 
 def create_server(workflow: Workflow | None = None, port: int | None = None) -> GrpcService:
     workflow = workflow or create_workflow()
-    return create_grpc_server(
+    sweeper = Sweeper(workflow, config.number("ZHITONG_SWEEP_SECONDS", 60))
+    server = create_grpc_server(
         NAME,
         [
             Registration(
@@ -44,7 +46,11 @@ def create_server(workflow: Workflow | None = None, port: int | None = None) -> 
         ],
         clock=workflow.clock,
         port=port,
+        on_clock_change=[sweeper.on_clock_change],
     )
+    server.on_start.append(sweeper.start)
+    server.on_stop.append(sweeper.stop)
+    return server
 
 
 def main() -> None:
