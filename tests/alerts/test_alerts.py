@@ -1,0 +1,105 @@
+"""Who gets which SMS, once, outside quiet hours; and what the SMS log shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from kit import errors
+from kit.actor import Actor
+from services.alerts.domain import BadEvent
+from tests.alerts.conftest import item_event
+from tests.conftest import local
+
+SUPERVISOR = Actor("supervisor", "supervisor")
+
+
+def log_of(alerts, **filters):
+    return alerts.list_messages(SUPERVISOR, **filters)
+
+
+def deliver(alerts, event):
+    for message_id in alerts.handle(event):
+        alerts.send(message_id)
+
+
+def test_warning_goes_to_the_officers_once_however_often_it_comes(alerts):
+    event = item_event("item.warning_started", "2026-10-12 09:00")
+    deliver(alerts, event)
+    deliver(alerts, event)  # redelivered
+    deliver(alerts, item_event("item.warning_started", "2026-10-12 10:00"))  # same subject, level, day
+    messages = log_of(alerts)
+    assert [(m.level, m.recipient_role, m.phone, m.status) for m in messages] == [
+        ("warning", "officer", "13900000018", "sent")
+    ]
+    assert "建设用地规划许可证核发" in messages[0].text and "2026-10-13" in messages[0].text
+    assert messages[0].text.startswith("【直通预警】国庆项目")
+
+
+def test_red_goes_to_contact_and_head_reminders_escalate_after_three_days(alerts):
+    deliver(alerts, item_event("item.turned_red", "2026-10-14 09:00"))
+    assert sorted((m.level, m.recipient_role) for m in log_of(alerts)) == [("red", "contact"), ("red", "dept_head")]
+    deliver(alerts, item_event("item.still_red", "2026-10-15 09:00", red_days=2))
+    deliver(alerts, item_event("item.still_red", "2026-10-16 09:00", red_days=3))
+    by_day = sorted((m.created_at.date().isoformat(), m.level, m.recipient_role) for m in log_of(alerts))
+    assert by_day == [
+        ("2026-10-14", "red", "contact"),
+        ("2026-10-14", "red", "dept_head"),
+        ("2026-10-15", "reminder", "contact"),
+        ("2026-10-15", "reminder", "dept_head"),
+        ("2026-10-16", "escalation", "supervisor"),
+        ("2026-10-16", "reminder", "contact"),
+        ("2026-10-16", "reminder", "dept_head"),
+    ]
+
+
+def test_quiet_hours_hold_until_eight(alerts):
+    deliver(alerts, item_event("item.turned_red", "2026-10-14 23:00"))
+    held = log_of(alerts)
+    assert {m.status for m in held} == {"held"}
+    assert {m.hold_until for m in held} == {local("2026-10-15 08:00")}
+    alerts.clock.set(local("2026-10-15 07:59"))
+    assert alerts.dispatch_due() == 0
+    alerts.clock.set(local("2026-10-15 08:00"))
+    assert alerts.dispatch_due() == 2
+    assert {m.status for m in log_of(alerts)} == {"sent"}
+
+
+def test_malformed_events_are_refused_for_the_dead_letter_queue(alerts):
+    with pytest.raises(BadEvent):
+        alerts.handle({"event_id": "x", "type": "item.turned_red", "occurred_at": "garbage", "data": {}})
+    with pytest.raises(BadEvent):
+        alerts.handle(item_event("item.exploded", "2026-10-14 09:00"))
+    assert log_of(alerts) == []
+
+
+def test_the_log_is_per_department_for_departments(alerts):
+    deliver(alerts, item_event("item.turned_red", "2026-10-14 09:00"))
+    assert len(alerts.list_messages(Actor("zrgh-head", "dept_head", department="zrgh"))) == 2
+    assert alerts.list_messages(Actor("fgw-head", "dept_head", department="fgw")) == []
+    with pytest.raises(errors.Forbidden):
+        alerts.list_messages(Actor("fgw-head", "dept_head", department="fgw"), department="zrgh")
+    with pytest.raises(errors.Forbidden):
+        alerts.list_messages(Actor("e01", "enterprise", enterprise="E01"))
+
+
+def test_directory_and_templates_are_edited_by_the_admin(alerts):
+    admin = Actor("admin", "admin")
+    alerts.replace_contacts(
+        admin,
+        "zrgh",
+        [
+            {"role": "contact", "name": "新联络员", "phone": "13700000001"},
+            {"role": "dept_head", "name": "新负责人", "phone": "13700000002"},
+        ],
+    )
+    with pytest.raises(errors.Invalid):
+        alerts.replace_contacts(admin, "zrgh", [{"role": "contact", "name": "x", "phone": "123"}])
+    with pytest.raises(errors.Forbidden):
+        alerts.replace_contacts(SUPERVISOR, "zrgh", [])
+    alerts.replace_templates(admin, [{"level": "red", "text": "红色：{project} {item} 时限{deadline}"}])
+    with pytest.raises(errors.Invalid):
+        alerts.replace_templates(admin, [{"level": "red", "text": "坏模板 {project"}])
+    deliver(alerts, item_event("item.turned_red", "2026-10-14 09:00"))
+    messages = log_of(alerts)
+    assert sorted(m.phone for m in messages) == ["13700000001", "13700000002"]
+    assert messages[0].text == "红色：国庆项目 S1-07 建设用地规划许可证核发 时限2026-10-13"
