@@ -107,5 +107,14 @@ def service_token() -> str:
     return text("ZHITONG_SERVICE_TOKEN", "-").strip("-")
 
 
-def metrics_port(service: str) -> int:
-    return integer(f"{service.upper()}_METRICS_PORT", DEFAULT_PORTS[service][1])
+# Processes that are not gRPC servers but serve /metrics too.
+METRICS_ONLY_PORTS = {
+    "workflow-relay": 9111, "intake-relay": 9112, "consult-relay": 9113, "rating-relay": 9114,
+    "alerts-worker": 9115,
+}
+
+
+def metrics_port(process: str) -> int:
+    """`<PROCESS>_METRICS_PORT` (e.g. WORKFLOW_RELAY_METRICS_PORT): where the process serves `/metrics`."""
+    default = DEFAULT_PORTS[process][1] if process in DEFAULT_PORTS else METRICS_ONLY_PORTS[process]
+    return integer(f"{process.upper().replace('-', '_')}_METRICS_PORT", default)

@@ -270,7 +270,7 @@ def main() -> None:
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: relay.stop())
-    metrics.serve_metrics(config.metrics_port(service) + 100)
+    metrics.serve_metrics(config.metrics_port(f"{service}-relay"))
     relay.run()
 
 

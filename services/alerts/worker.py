@@ -57,7 +57,7 @@ def main() -> None:
     stop = eventlet.event.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.ready() or stop.send(True))
-    metrics.serve_metrics(config.metrics_port(NAME) + 100)
+    metrics.serve_metrics(config.metrics_port("alerts-worker"))
     runner.start()
     stop.wait()
     runner.stop()

@@ -25,7 +25,7 @@ from services.gateway import problems
 from services.gateway.users import gateway_sessions
 
 HERE = Path(__file__).resolve().parent
-BACKENDS = ("workflow", "intake")
+BACKENDS = ("workflow", "intake", "alerts")
 
 
 class JsonResolver(Resolver):

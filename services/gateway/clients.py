@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from zhitong.alerts.v1 import alerts_pb2_grpc
 from zhitong.clock.v1 import clock_pb2_grpc
 from zhitong.intake.v1 import intake_pb2_grpc
 from zhitong.workflow.v1 import workflow_pb2_grpc
@@ -23,6 +24,11 @@ def workflow() -> Client:
 @cache
 def intake() -> Client:
     return Client(intake_pb2_grpc.IntakeServiceStub, config.grpc_address("intake"))
+
+
+@cache
+def alerts() -> Client:
+    return Client(alerts_pb2_grpc.AlertsServiceStub, config.grpc_address("alerts"))
 
 
 @cache

@@ -1,14 +1,18 @@
-"""Starts the whole suite the way `make run` does — migrations, demo users, then every Procfile process under
-honcho — on free ports with a temporary var/ directory, and stops it after the session."""
+"""Starts the whole suite the way `make run` does — migrations, demo users, then every Procfile process with the
+same commands and settings — on free ports, with a temporary var/ directory and a RabbitMQ virtual host of its
+own, so that a developer's running suite never sees the test's events. Processes are supervised one by one so
+that fault tests can kill and restart any of them."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +24,8 @@ from tests.conftest import free_port
 from tools.api import Api
 
 VENV_BIN = Path(sys.executable).parent
+PROCESS_PORTS = ("gateway", "workflow", "intake", "alerts")
+METRICS = ("workflow", "intake", "alerts", "workflow-relay", "intake-relay", "alerts-worker")
 
 
 def run_env() -> dict[str, str]:
@@ -31,12 +37,32 @@ def run_env() -> dict[str, str]:
     return values
 
 
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def wait_until(condition, timeout: float = 30.0, what: str = "condition"):
+    """Poll `condition()` (backing off from 20 ms to 0.5 s) until it returns something truthy, or fail."""
+    deadline, delay = time.monotonic() + timeout, 0.02
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 @dataclass
 class Suite:
     base: str
     ports: dict[str, int]
-    log: Path
+    var: Path
+    env: dict[str, str]
     password: str
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def api(self) -> Api:
         return Api(self.base)
@@ -48,37 +74,59 @@ class Suite:
         when = datetime.fromisoformat(local_time).replace(tzinfo=LOCAL_TZ)
         self.login("admin").post("/admin/clock", json={"now": when.isoformat()})
 
+    def log(self, name: str) -> str:
+        return (self.var / f"{name}.log").read_text(errors="replace")
 
-def _wait_for_line(log: Path, text: str, proc: subprocess.Popen, timeout: float) -> None:
-    """Wait until the suite's log shows `text` (the welcome screen, printed once the samples are loaded)."""
-    deadline, delay = time.monotonic() + timeout, 0.05
-    while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
-            return
-        if proc.poll() is not None:
-            raise RuntimeError(f"the suite stopped:\n{log.read_text(errors='replace')[-4000:]}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-    raise TimeoutError(f"no '{text}' in {log} after {timeout}s:\n{log.read_text(errors='replace')[-4000:]}")
+    def start(self, name: str) -> None:
+        command = procfile()[name]
+        with (self.var / f"{name}.log").open("ab") as out:
+            self.processes[name] = subprocess.Popen(
+                shlex.split(command),
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill(self, name: str, signum: int = signal.SIGTERM) -> None:
+        proc = self.processes.pop(name)
+        os.killpg(proc.pid, signum)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.kill(name)
+
+    def check_alive(self) -> None:
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} stopped:\n{self.log(name)[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def suite(tmp_path_factory) -> Suite:
-    var = tmp_path_factory.mktemp("var")
-    ports = {name: free_port() for name in ("gateway", "workflow", "intake", "workflow_m", "intake_m")}
+def start_suite(var: Path, amqp_url: str) -> Suite:
+    ports = {name: free_port() for name in PROCESS_PORTS}
     env = {**os.environ, **run_env()}
     env.update(
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         ZHITONG_VAR_DIR=str(var),
         ZHITONG_GATEWAY_PORT=str(ports["gateway"]),
-        WORKFLOW_GRPC_ADDR=f"127.0.0.1:{ports['workflow']}",
-        INTAKE_GRPC_ADDR=f"127.0.0.1:{ports['intake']}",
-        WORKFLOW_METRICS_PORT=str(ports["workflow_m"]),
-        INTAKE_METRICS_PORT=str(ports["intake_m"]),
+        AMQP_URL=amqp_url,
+        ZHITONG_SWEEP_SECONDS="3600",  # sweeps come from clock changes in tests, not from the timer
+        ALERTS_RETRY_BASE_SECONDS="1",
     )
+    for name in ("workflow", "intake", "alerts"):
+        env[f"{name.upper()}_GRPC_ADDR"] = f"127.0.0.1:{ports[name]}"
+    for name in METRICS:
+        port = ports[f"metrics:{name}"] = free_port()
+        env[f"{name.upper().replace('-', '_')}_METRICS_PORT"] = str(port)
     python = str(VENV_BIN / "python")
     subprocess.run(
-        [python, "-m", "kit.migrate", "workflow", "intake", "gateway"],
+        [python, "-m", "kit.migrate", "workflow", "intake", "alerts", "gateway"],
         env=env,
         cwd=ROOT,
         check=True,
@@ -87,23 +135,36 @@ def suite(tmp_path_factory) -> Suite:
     subprocess.run(
         [python, "-m", "services.gateway.users", "--demo"], env=env, cwd=ROOT, check=True, capture_output=True
     )
-    log = var / "suite.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(VENV_BIN / "honcho"), "-f", "Procfile", "start"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    suite = Suite(f"http://127.0.0.1:{ports['gateway']}", ports, var, env, env["ZHITONG_DEMO_PASSWORD"])
+    for name in procfile():
+        suite.start(name)
     try:
-        _wait_for_line(log, "Zhitong is running", proc, timeout=120)
-        yield Suite(f"http://127.0.0.1:{ports['gateway']}", ports, log, env["ZHITONG_DEMO_PASSWORD"])
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+
+        def welcomed():
+            suite.check_alive()
+            return "Zhitong is running" in suite.log("welcome")
+
+        wait_until(welcomed, timeout=120, what="the welcome screen")
+    except BaseException:
+        suite.stop()
+        raise
+    return suite
+
+
+@pytest.fixture(scope="session")
+def vhost():
+    """A RabbitMQ virtual host of the machine's broker, only for this test run."""
+    name = f"zhitong-e2e-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"], check=True, capture_output=True
+    )
+    yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory, vhost) -> Suite:
+    s = start_suite(tmp_path_factory.mktemp("var"), vhost)
+    yield s
+    s.stop()
