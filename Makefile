@@ -11,7 +11,7 @@ GEN_STAMP := gen/.stamp
 RUN_ENV := config/run.env
 
 .DEFAULT_GOAL := help
-.PHONY: help setup proto run demo test test-unit test-integration test-e2e lint migrate migration lock clean
+.PHONY: help setup proto run demo bench test test-unit test-integration test-e2e lint migrate migration lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ test-integration: setup ## Integration tests on the machine's PostgreSQL
 
 test-e2e: setup ## End-to-end tests: the suite started as `make run` starts it, driven through the gateway
 	$(PY) -m pytest -q tests -m e2e
+
+bench: setup ## Benchmarks: one workflow sweep over 1,000,000 open items on PostgreSQL
+	$(PY) -m tools.bench_sweep
 
 lint: setup ## ruff on the Python code
 	$(VENV)/bin/ruff check kit services tests tools

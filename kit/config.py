@@ -109,7 +109,10 @@ def service_token() -> str:
 
 # Processes that are not gRPC servers but serve /metrics too.
 METRICS_ONLY_PORTS = {
-    "workflow-relay": 9111, "intake-relay": 9112, "consult-relay": 9113, "rating-relay": 9114,
+    "workflow-relay": 9111,
+    "intake-relay": 9112,
+    "consult-relay": 9113,
+    "rating-relay": 9114,
     "alerts-worker": 9115,
 }
 

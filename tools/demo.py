@@ -46,6 +46,7 @@ FIRST, LAST = D("2026-09-14"), D("2026-10-23")
 
 
 ZH = {"blue": "蓝 超前", "yellow": "黄 正常", "red": "红 滞后"}
+LEVEL_ZH = {"warning": "预警", "red": "滞后", "reminder": "催办", "escalation": "督办"}
 
 
 def pad(text: str, width: int) -> str:
@@ -149,6 +150,11 @@ class Replay:
                 f"{p['used_days']:>6}/{p['target_days']:<4}{p['slack_days']:>6}"
             )
         print(f"\nblue (超前) {counts['blue']}   yellow (正常) {counts['yellow']}   red (滞后) {counts['red']}")
+        messages = self.as_user("supervisor").get("/alerts/sms", params={"limit": 2000})["messages"]
+        by_level = {}
+        for m in messages:
+            by_level[m["level"]] = by_level.get(m["level"], 0) + 1
+        print("预警短信: " + ("，".join(f"{LEVEL_ZH.get(k, k)} {v}" for k, v in sorted(by_level.items())) or "无"))
         reds = admin.get("/items", params={"colour": "red"})["items"]
         for item in reds:
             print(

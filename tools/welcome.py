@@ -25,6 +25,7 @@ def main() -> None:
         "  直通 Zhitong is running (manual clock: set the time with POST /api/v1/admin/clock)",
         f"  API and Swagger UI : {base}/api/v1/ui/",
         f"  Health             : {base}/healthz   {base}/readyz",
+        f"  SMS log            : {base}/api/v1/alerts/sms (as supervisor; the log provider also prints each SMS here)",
         f"  Sample projects    : {len(ids)} loaded ({', '.join(sorted(ids))})",
         f"  Demo logins (password {password}):",
         "    admin, supervisor, ops, agent, screen",

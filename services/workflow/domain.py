@@ -182,6 +182,36 @@ def _queue_order(v: ItemView):
     return (closed, urgency, v.deadline or date.max, not v.major, v.code)
 
 
+SWEEP_COLUMNS = (
+    ItemInstance.id,
+    ItemInstance.code,
+    ItemInstance.name_zh,
+    ItemInstance.department,
+    ItemInstance.stage,
+    ItemInstance.deadline,
+    ItemInstance.effective_days,
+    ItemInstance.project_id,
+    ProjectPlan.name.label("project_name"),
+    ProjectPlan.major,
+    ProjectPlan.enterprise,
+)
+
+
+def _ref(r) -> dict:
+    """events.v1.ItemRef of a sweep row."""
+    return {
+        "item_id": r.id,
+        "item_code": r.code,
+        "item_name": r.name_zh,
+        "project_id": r.project_id,
+        "project_name": r.project_name,
+        "department": r.department,
+        "stage": r.stage,
+        "major": r.major,
+        "enterprise": r.enterprise,
+    }
+
+
 def day_text(value: date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -861,79 +891,72 @@ class Workflow:
                 ItemInstance.red_since < today,
                 (ItemInstance.reminded_on.is_(None)) | (ItemInstance.reminded_on < today),
             )
+            # Payloads are built as plain dicts in the shape of proto/zhitong/events/v1 (a test holds them to
+            # it): the sweep may announce tens of thousands of changes at once.
             rows: list[dict] = []
-            for item, plan in self._changed(session, warning):
+            for r in self._changed(session, warning):
                 rows.append(
                     self.outbox.row(
                         "item.warning_started",
-                        ev.ItemWarningStarted(
-                            item=self._item_ref(plan, item),
-                            deadline=day_text(item.deadline),
-                            effective_days=item.effective_days,
-                            warning_on=today.isoformat(),
-                        ),
+                        {
+                            "item": _ref(r),
+                            "deadline": day_text(r.deadline),
+                            "effective_days": r.effective_days,
+                            "warning_on": today.isoformat(),
+                        },
                         now,
                     )
                 )
-            session.execute(
-                update(ItemInstance)
-                .where(*warning)
-                .values(warning_since=today)
-                .execution_options(synchronize_session=False)
-            )
-            for item, plan in self._changed(session, turning_red):
+            self._mark(session, warning, warning_since=today)
+            for r in self._changed(session, turning_red):
                 rows.append(
                     self.outbox.row(
                         "item.turned_red",
-                        ev.ItemTurnedRed(
-                            item=self._item_ref(plan, item),
-                            deadline=day_text(item.deadline),
-                            red_since=day_text(item.deadline + timedelta(days=1)),
-                        ),
+                        {
+                            "item": _ref(r),
+                            "deadline": day_text(r.deadline),
+                            "red_since": day_text(r.deadline + timedelta(days=1)),
+                        },
                         now,
                     )
                 )
-            session.execute(
-                update(ItemInstance)
-                .where(*turning_red)
-                .values(red_since=today)
-                .execution_options(synchronize_session=False)
-            )
+            self._mark(session, turning_red, red_since=today)
             if cal.is_workday(today):
-                for item, plan in self._changed(session, still_red):
+                for r in self._changed(session, still_red):
                     rows.append(
                         self.outbox.row(
                             "item.still_red",
-                            ev.ItemStillRed(
-                                item=self._item_ref(plan, item),
-                                deadline=day_text(item.deadline),
-                                red_since=day_text(item.deadline + timedelta(days=1)),
-                                red_days=cal.workdays_between(item.deadline, today),
-                                reminder_on=today.isoformat(),
-                            ),
+                            {
+                                "item": _ref(r),
+                                "deadline": day_text(r.deadline),
+                                "red_since": day_text(r.deadline + timedelta(days=1)),
+                                "red_days": cal.workdays_between(r.deadline, today),
+                                "reminder_on": today.isoformat(),
+                            },
                             now,
                         )
                     )
-                session.execute(
-                    update(ItemInstance)
-                    .where(*still_red)
-                    .values(reminded_on=today)
-                    .execution_options(synchronize_session=False)
-                )
+                self._mark(session, still_red, reminded_on=today)
             for row in rows:
                 counts[row["type"]] += 1
             self.outbox.emit_many(session, rows)
         return counts
 
     @staticmethod
-    def _changed(session: Session, conditions) -> list[tuple[ItemInstance, ProjectPlan]]:
+    def _changed(session: Session, conditions):
         query = (
-            select(ItemInstance, ProjectPlan)
+            select(*SWEEP_COLUMNS)
             .join(ProjectPlan, ProjectPlan.id == ItemInstance.project_id)
             .where(*conditions)
             .order_by(ItemInstance.deadline, ItemInstance.id)
         )
-        return list(session.execute(query).tuples())
+        return session.execute(query).all()
+
+    @staticmethod
+    def _mark(session: Session, conditions, **values) -> None:
+        session.execute(
+            update(ItemInstance).where(*conditions).values(**values).execution_options(synchronize_session=False)
+        )
 
     def clock_changed_event(self) -> None:
         """The manual clock moved: tell the services that keep their own time (alerts) through an event."""

@@ -111,3 +111,31 @@ def test_two_windows_accepting_one_stage_accept_it_once(suite_on_pg):
             text("SELECT count(*) FROM audit_entries WHERE subject_type = 'stage' AND action = 'accept'")
         ).scalar()
     assert accepts == 1
+
+
+def test_two_sweeps_at_once_announce_each_change_once(suite_on_pg, clock):
+    from tests.conftest import local
+
+    workflow, _ = suite_on_pg
+    for n in range(20):
+        workflow.create_plan(ADMIN, f"p-sweep-{n}", f"并发巡检{n}", "E01", ProjectFacts("general_social"))
+        workflow.submit_stage(E01, f"p-sweep-{n}", "S1")
+        workflow.act_on_stage(WINDOW, f"p-sweep-{n}", "S1", "accept")
+    clock.set(local("2026-12-31 09:00"))
+    barrier = threading.Barrier(2)
+    results: list[dict] = []
+
+    def sweep():
+        barrier.wait()
+        results.append(workflow.sweep())
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with workflow.sessions() as session:
+        red_events = session.execute(text("SELECT count(*) FROM outbox WHERE type = 'item.turned_red'")).scalar()
+        open_items = session.execute(text("SELECT count(*) FROM item_instances WHERE status = 'accepted'")).scalar()
+    assert red_events == open_items > 0
+    assert sum(r["item.turned_red"] for r in results) == red_events

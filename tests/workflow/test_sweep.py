@@ -104,3 +104,22 @@ def test_loading_a_calendar_moves_stored_deadlines(workflow, clock):
     assert turned_red(workflow, land.id) == []  # the deadline moved to 5 January
     sweep_at(workflow, clock, "2027-01-06 09:00")
     assert len(turned_red(workflow, land.id)) == 1
+
+
+def test_sweep_payloads_keep_to_the_declared_event_messages(workflow, clock):
+    from google.protobuf import json_format
+    from zhitong.events.v1 import events_pb2
+
+    from kit.outbox import as_data
+
+    item = land_permit(workflow, clock)
+    for when in ("2026-10-12 09:00", "2026-10-14 09:00", "2026-10-15 09:00"):
+        sweep_at(workflow, clock, when)
+    declared = {
+        "item.warning_started": events_pb2.ItemWarningStarted,
+        "item.turned_red": events_pb2.ItemTurnedRed,
+        "item.still_red": events_pb2.ItemStillRed,
+    }
+    for event_type, message in declared.items():
+        (event,) = [e for e in events(workflow, event_type) if e.data["item"]["item_id"] == item.id]
+        assert as_data(json_format.ParseDict(event.data, message())) == event.data
