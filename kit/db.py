@@ -104,3 +104,13 @@ def append_only_triggers(table: str, dialect: str) -> list[str]:
         f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
         f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
     ]
+
+
+def reachable(engine: Engine) -> bool:
+    """Whether the database answers a trivial query (for readiness)."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return True
+    except Exception:
+        return False

@@ -144,14 +144,35 @@ class GrpcService:
     # Background work that lives and dies with the server (e.g. the workflow sweeper).
     on_start: list[Callable[[], None]] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    # What must answer for the service to be ready (its database); checked every `check_interval` seconds.
+    ready_checks: list[Callable[[], bool]] = field(default_factory=list)
+    check_interval: float = 5.0
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         self.server.start()
         for callback in self.on_start:
             callback()
-        self._set_all(health_pb2.HealthCheckResponse.SERVING)
+        self._check_readiness()
+        threading.Thread(target=self._watch_readiness, name=f"{self.name}-readiness", daemon=True).start()
         log.info("%s listening on port %s", self.name, self.port)
+
+    def _check_readiness(self) -> bool:
+        ready = all(check() for check in self.ready_checks)
+        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        self._set_all(status)
+        metrics.READY.labels(self.name).set(1 if ready else 0)
+        return ready
+
+    def _watch_readiness(self) -> None:
+        was_ready = True
+        while not self._stopped.wait(self.check_interval):
+            ready = self._check_readiness()
+            if ready != was_ready:
+                log.warning(
+                    "%s is %s", self.name, "ready again" if ready else "not ready (a dependency does not answer)"
+                )
+            was_ready = ready
 
     def _set_all(self, status) -> None:
         for name in ("", *self.service_names):
@@ -185,6 +206,7 @@ def create_grpc_server(
     clock: Clock,
     port: int | None = None,
     on_clock_change: Iterable[Callable[[], None]] = (),
+    ready_checks: Iterable[Callable[[], bool]] = (),
     max_workers: int = 16,
 ) -> GrpcService:
     """A ready-to-start server with health, reflection, the clock service and the shared interceptor."""
@@ -208,7 +230,7 @@ def create_grpc_server(
     bound = server.add_insecure_port(f"{config.bind_host()}:{port}")
     if not config.service_token():
         log.warning("ZHITONG_SERVICE_TOKEN is not set: %s accepts gRPC calls from anyone who can reach it", name)
-    return GrpcService(name, server, health_servicer, bound, names)
+    return GrpcService(name, server, health_servicer, bound, names, ready_checks=list(ready_checks))
 
 
 def run_service(name: str, create_server: Callable[[], GrpcService]) -> None:

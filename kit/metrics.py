@@ -11,6 +11,9 @@ GRPC_LATENCY = Histogram(
     ["service", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+READY = Gauge(
+    "zhitong_service_ready", "1 while the service's dependencies answer (its health says SERVING)", ["service"]
+)
 CALENDAR_FALLBACK = Gauge(
     "zhitong_calendar_fallback_in_use",
     "1 when a year without a published schedule is counted Monday to Friday in this process",

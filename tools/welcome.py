@@ -10,6 +10,8 @@ from services.gateway.users import demo_users
 from tools.api import Api
 from tools.seed import seed
 
+METRICS_PROCESSES = ("gateway", "workflow", "intake", "alerts", "workflow-relay", "intake-relay", "alerts-worker")
+
 
 def main() -> None:
     port = config.integer("ZHITONG_GATEWAY_PORT", 8080)
@@ -27,6 +29,7 @@ def main() -> None:
         f"  Health             : {base}/healthz   {base}/readyz",
         f"  SMS log            : {base}/api/v1/alerts/sms (as supervisor; the log provider also prints each SMS here)",
         f"  Sample projects    : {len(ids)} loaded ({', '.join(sorted(ids))})",
+        "  Metrics (Prometheus): " + "  ".join(f"{name} :{config.metrics_port(name)}" for name in METRICS_PROCESSES),
         f"  Demo logins (password {password}):",
         "    admin, supervisor, ops, agent, screen",
         "    enterprises: " + ", ".join(u["username"] for u in users if u["role"] == "enterprise"),

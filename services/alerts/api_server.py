@@ -8,7 +8,7 @@ from zhitong.alerts.v1 import alerts_pb2, alerts_pb2_grpc
 from kit import config
 from kit.catalog import load_catalog
 from kit.clock import create_clock
-from kit.db import make_engine, session_factory
+from kit.db import make_engine, reachable, session_factory
 from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_service
 from services.alerts.domain import Alerts
 from services.alerts.providers import LogProvider
@@ -35,6 +35,7 @@ def create_server(port: int | None = None) -> GrpcService:
         ],
         clock=alerts.clock,
         port=port,
+        ready_checks=[lambda: reachable(alerts.sessions.kw["bind"])],
     )
 
 

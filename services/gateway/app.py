@@ -22,6 +22,7 @@ from starlette.formparsers import MultiPartException
 from kit import config
 from kit.grpc_client import ServiceError, channel
 from services.gateway import problems
+from services.gateway.metrics import RequestMetrics
 from services.gateway.users import gateway_sessions
 
 HERE = Path(__file__).resolve().parent
@@ -59,6 +60,7 @@ def create_app() -> connexion.FlaskApp:
     for unreadable in (UnicodeDecodeError, RecursionError, MultiPartException, MultipartParseError):
         app.add_error_handler(unreadable, problems.from_unreadable_body)
     app.add_error_handler(Exception, problems.from_unexpected)
+    app.add_middleware(RequestMetrics, position=MiddlewarePosition.BEFORE_EXCEPTION)  # outermost: counts all
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION)
     flask_app = app.app
     flask_app.json.ensure_ascii = False

@@ -5,9 +5,13 @@ from __future__ import annotations
 import uvicorn
 
 from kit import config
+from services.gateway import metrics as gateway_metrics
 
 
 def main() -> None:
+    # The metrics directory must exist before prometheus_client is imported by the workers.
+    gateway_metrics.prepare_multiprocess_dir(config.var_dir() / "prometheus-gateway")
+    gateway_metrics.serve_multiprocess(config.metrics_port("gateway"), config.bind_host())
     uvicorn.run(
         "services.gateway.app:create_app",
         factory=True,

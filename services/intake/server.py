@@ -6,7 +6,7 @@ from zhitong.intake.v1 import intake_pb2, intake_pb2_grpc
 
 from kit import config
 from kit.clock import Clock, create_clock
-from kit.db import make_engine, session_factory
+from kit.db import make_engine, reachable, session_factory
 from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_service
 from services.intake.domain import Intake
 from services.intake.servicer import IntakeServicer
@@ -45,6 +45,7 @@ def create_server(intake: Intake | None = None, port: int | None = None) -> Grpc
         ],
         clock=intake.clock,
         port=port,
+        ready_checks=[lambda: reachable(intake.sessions.kw["bind"])],
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import false, select, text, update
+from sqlalchemy import case, false, func, select, text, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from zhitong.events.v1 import events_pb2 as ev
 
@@ -957,6 +957,21 @@ class Workflow:
         session.execute(
             update(ItemInstance).where(*conditions).values(**values).execution_options(synchronize_session=False)
         )
+
+    def open_items_by_department(self) -> list[tuple[str, str, int]]:
+        """(department, red | warning | yellow, count) of the open items, as of the last sweep."""
+        state = case(
+            (ItemInstance.red_since.is_not(None), "red"),
+            (ItemInstance.warning_since.is_not(None), "warning"),
+            else_="yellow",
+        )
+        query = (
+            select(ItemInstance.department, state, func.count())
+            .where(ItemInstance.status.in_(rules.OPEN_STATUSES))
+            .group_by(ItemInstance.department, state)
+        )
+        with self.sessions() as session:
+            return [tuple(row) for row in session.execute(query)]
 
     def clock_changed_event(self) -> None:
         """The manual clock moved: tell the services that keep their own time (alerts) through an event."""

@@ -7,7 +7,7 @@ from zhitong.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from kit import config
 from kit.catalog import load_catalog
 from kit.clock import Clock, create_clock
-from kit.db import make_engine, session_factory
+from kit.db import make_engine, reachable, session_factory
 from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_service
 from services.workflow import rules
 from services.workflow.domain import CalendarStore, Workflow
@@ -46,6 +46,7 @@ def create_server(workflow: Workflow | None = None, port: int | None = None) -> 
         ],
         clock=workflow.clock,
         port=port,
+        ready_checks=[lambda: reachable(workflow.sessions.kw["bind"])],
         on_clock_change=[sweeper.on_clock_change],
     )
     server.on_start.append(sweeper.start)

@@ -21,6 +21,9 @@ SWEEP_SECONDS = Histogram(
 SWEEP_LAST = Gauge("zhitong_sweep_last_success_timestamp_seconds", "When the last sweep finished (Unix time)")
 SWEEP_EVENTS = Counter("zhitong_sweep_events_total", "Events the sweep emitted", ["type"])
 SWEEP_FAILURES = Counter("zhitong_sweep_failures_total", "Sweeps that failed")
+OPEN_ITEMS = Gauge(
+    "zhitong_open_items", "Open items by department and state (red, warning, yellow)", ["department", "state"]
+)
 
 
 class Sweeper:
@@ -29,6 +32,7 @@ class Sweeper:
         self.interval = interval
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._counted_at = float("-inf")
         self._thread = threading.Thread(target=self._loop, name="workflow-sweeper", daemon=True)
 
     def start(self) -> None:
@@ -48,7 +52,15 @@ class Sweeper:
                 SWEEP_EVENTS.labels(event_type).inc(n)
             if any(counts.values()):
                 log.info("sweep emitted %s", counts)
+            if time.monotonic() - self._counted_at >= 60 or any(counts.values()):
+                self._count_open_items()
             return counts
+
+    def _count_open_items(self) -> None:
+        self._counted_at = time.monotonic()
+        OPEN_ITEMS.clear()
+        for department, state, n in self.workflow.open_items_by_department():
+            OPEN_ITEMS.labels(department, state).set(n)
 
     def on_clock_change(self) -> None:
         with self._lock:

@@ -25,7 +25,7 @@ from tools.api import Api
 
 VENV_BIN = Path(sys.executable).parent
 PROCESS_PORTS = ("gateway", "workflow", "intake", "alerts")
-METRICS = ("workflow", "intake", "alerts", "workflow-relay", "intake-relay", "alerts-worker")
+METRICS = ("gateway", "workflow", "intake", "alerts", "workflow-relay", "intake-relay", "alerts-worker")
 
 
 def run_env() -> dict[str, str]:
@@ -91,7 +91,10 @@ class Suite:
 
     def kill(self, name: str, signum: int = signal.SIGTERM) -> None:
         proc = self.processes.pop(name)
-        os.killpg(proc.pid, signum)
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:  # it had already exited
+            return
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

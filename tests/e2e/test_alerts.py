@@ -207,6 +207,7 @@ def test_broker_restart_loses_nothing(tmp_path):
         own.set_clock("2026-10-14 09:00")  # turns red while the broker is down
         broker.start()
         sms.wait(land, Counter({("red", "contact", "sent"): 1, ("red", "dept_head", "sent"): 1}), timeout=90)
+        own.check_alive()  # every process rode out the broker's absence
     finally:
         if own is not None:
             own.stop()

@@ -212,3 +212,17 @@ def test_every_service_answers_health_and_reflection(suite):
             assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert requests.get(f"{suite.base}/healthz", timeout=5).status_code == 200
     assert requests.get(f"{suite.base}/readyz", timeout=5).json()["status"] == "ready"
+
+
+def test_every_process_serves_metrics_and_the_gateway_counts_routes(suite):
+    suite.login("e01").get("/projects")
+    for process in ("gateway", "workflow", "intake", "alerts", "workflow-relay", "intake-relay", "alerts-worker"):
+        text = requests.get(f"http://127.0.0.1:{suite.ports[f'metrics:{process}']}/metrics", timeout=5).text
+        assert "# TYPE" in text, process
+    gateway = requests.get(f"http://127.0.0.1:{suite.ports['metrics:gateway']}/metrics", timeout=5).text
+    assert (
+        'zhitong_http_requests_total{method="GET",route="services.gateway.api.projects.search",status="200"}' in gateway
+    )
+    workflow = requests.get(f"http://127.0.0.1:{suite.ports['metrics:workflow']}/metrics", timeout=5).text
+    assert 'zhitong_grpc_server_requests_total{code="OK",method="ListProjects",service="workflow"}' in workflow
+    assert 'zhitong_service_ready{service="workflow"} 1.0' in workflow
