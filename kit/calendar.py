@@ -69,6 +69,10 @@ class WorkingCalendar:
 
     # ---- sources ----
 
+    @property
+    def overrides(self) -> dict[int, YearOverride]:
+        return dict(self._overrides)
+
     def with_overrides(self, overrides: Mapping[int, YearOverride]) -> WorkingCalendar:
         return WorkingCalendar(overrides)
 

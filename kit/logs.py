@@ -35,6 +35,8 @@ def setup(service: str, level: str = "INFO") -> logging.Logger:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for chatty in ("pika", "kombu", "amqp", "nameko"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return logging.getLogger(service)
 
 

@@ -1,7 +1,7 @@
 """`make bench`: how long one workflow sweep takes over 1,000,000 open items on PostgreSQL, 1 % of which change
 colour (0.5 % enter warning, 0.5 % turn red) while 0.5 % are red and already reminded today.
 
-Generates the rows with set-based SQL in a fresh database (`zhitong_bench` on the server of `ZHITONG_BENCH_PG`,
+Generates the rows with set-based SQL in a fresh database (`zhitong_bench_<pid>` on the server of `ZHITONG_BENCH_PG`,
 default the machine's PostgreSQL), migrates it with Alembic, then times the sweep twice: once with the changes,
 once with nothing left to announce."""
 
@@ -73,10 +73,10 @@ def main() -> None:
     args = parser.parse_args()
     per_project = 10
     admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    database = f"zhitong_bench_{os.getpid()}"
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS zhitong_bench WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE zhitong_bench"))
-    url = SERVER.rsplit("/", 1)[0] + "/zhitong_bench"
+        conn.execute(text(f"CREATE DATABASE {database}"))
+    url = SERVER.rsplit("/", 1)[0] + f"/{database}"
     upgrade("workflow", url)
     started = time.perf_counter()
     generate(url, args.items // per_project, per_project)
@@ -102,7 +102,7 @@ def main() -> None:
     print(f"sweep with nothing to announce: {second * 1000:.0f} ms")
     workflow.sessions.kw["bind"].dispose()
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS zhitong_bench WITH (FORCE)"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
     admin.dispose()
 
 

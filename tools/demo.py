@@ -74,6 +74,12 @@ class Replay:
     def run(self, first: date = FIRST, last: date = LAST) -> dict:
         self.api.wait_ready()
         admin = self.as_user("admin")
+        now = datetime.fromisoformat(admin.get("/admin/clock")["local"])
+        if now.date() > first:
+            raise SystemExit(
+                f"演示回放从 {first} 开始，但系统时钟已在 {now.date()}：回放只能在新启动的系统上运行一次。\n"
+                "重新开始：停止 make run，删除 var/ 目录，再 make run 和 make demo。"
+            )
         admin.post(
             "/admin/clock",
             json={"now": datetime.combine(first, datetime.min.time()).replace(hour=9, tzinfo=LOCAL_TZ).isoformat()},

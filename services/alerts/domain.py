@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import string
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,7 +35,14 @@ HANDLED = Counter("zhitong_alert_events_total", "Events the alerts service handl
 
 LEVELS = ("warning", "red", "reminder", "escalation", "question_overdue", "bad_rating", "rectification_overdue")
 ROLES = ("officer", "contact", "dept_head", "supervisor", "service_team")
-STATUSES = ("queued", "sent", "failed", "held")
+STATUSES = ("queued", "sent", "failed", "held", "cancelled")
+ROLE_ZH = {
+    "officer": "审批人员",
+    "contact": "联络员",
+    "dept_head": "负责人",
+    "supervisor": "督办员",
+    "service_team": "服务专班",
+}
 PHONE = re.compile(r"^1\d{10}$")
 SENDING = "sending"  # internal: claimed by a sender; shown as `queued`
 
@@ -56,7 +64,8 @@ class AlertPolicy:
 @dataclass(frozen=True)
 class Planned:
     level: str
-    recipient: Recipient
+    role: str
+    recipient: Recipient | None  # None: nobody in the directory has the role
 
 
 @dataclass
@@ -71,53 +80,74 @@ class Alerts:
 
     def handle(self, envelope: dict) -> list[int]:
         """Record the SMS one event calls for. A redelivered event, or a second event about the same subject,
-        level and recipient on the same day, adds nothing. Returns the ids of the messages to send now."""
+        level and recipient for the same day of delivery, adds nothing (a message still held for quiet hours takes
+        the newer text instead). A role nobody fills in the directory is recorded as a `failed` message with the
+        reason, never dropped. Returns the ids of the messages to send now."""
         event_id, event_type, occurred_at, data = _unpack(envelope)
         with transaction(self.sessions) as session:
             if session.get(HandledEvent, event_id) is not None:
                 return []
             session.add(HandledEvent(event_id=event_id, type=event_type, handled_at=datetime.now(timezone.utc)))
+            if event_type == "item.decided":
+                self._cancel_held(session, data["item"]["item_id"], None, "事项已办结，不再发送")
+                HANDLED.labels(event_type).inc()
+                return []
             planned = self._plan(session, event_type, data)
             subject_type, subject_id, params = self._subject(event_type, data)
+            if event_type == "item.turned_red":
+                self._cancel_held(session, subject_id, "warning", "事项已滞后，预警不再发送")
             templates = {t.level: t for t in session.scalars(select(Template))}
             hold_until = self._hold_until(occurred_at)
+            delivery_day = (hold_until or occurred_at).astimezone(LOCAL_TZ).date().isoformat()
             created: list[SmsMessage] = []
             for p in planned:
-                key = "|".join(
-                    (
-                        subject_type,
-                        subject_id,
-                        p.level,
-                        p.recipient.phone,
-                        occurred_at.astimezone(LOCAL_TZ).date().isoformat(),
-                    )
-                )
-                template = templates.get(p.level)
+                phone = p.recipient.phone if p.recipient else ""
+                text = render(templates.get(p.level), params, p.level)
+                key = "|".join((subject_type, subject_id, p.level, p.role, phone, delivery_day))
                 message = SmsMessage(
                     dedup_key=key,
                     event_id=event_id,
                     level=p.level,
-                    department=p.recipient.department or params.get("department_code", ""),
-                    recipient_role=p.recipient.role,
-                    recipient_name=p.recipient.name,
-                    phone=p.recipient.phone,
+                    department="" if p.role == "supervisor" else params.get("department_code", ""),
+                    recipient_role=p.role,
+                    recipient_name=p.recipient.name if p.recipient else "",
+                    phone=phone,
                     subject_type=subject_type,
                     subject_id=subject_id,
-                    text=render(template, params, p.level),
+                    text=text,
                     params=json.dumps(params, ensure_ascii=False),
-                    status="held" if hold_until else "queued",
                     created_at=occurred_at,
                     hold_until=hold_until,
                     provider=self.provider.name,
                 )
+                if p.recipient is None:
+                    message.status, message.error = "failed", f"通讯录中没有“{ROLE_ZH[p.role]}”，无法发送"
+                    SMS.labels(self.provider.name, "no_recipient").inc()
+                    log.error("no %s in the directory for %s: %s not sent", p.role, message.department, p.level)
+                else:
+                    message.status = "held" if hold_until else "queued"
                 try:
                     with session.begin_nested():
                         session.add(message)
                 except IntegrityError:
-                    continue  # already sent today (another event about the same subject and level)
+                    self._refresh_held(session, key, text, message.params, event_id)
+                    continue
                 created.append(message)
         HANDLED.labels(event_type).inc()
         return [m.id for m in created if m.status == "queued"]
+
+    @staticmethod
+    def _refresh_held(session: Session, key: str, text: str, params: str, event_id: str) -> None:
+        existing = session.scalars(select(SmsMessage).where(SmsMessage.dedup_key == key)).first()
+        if existing is not None and existing.status == "held":
+            existing.text, existing.params, existing.event_id = text, params, event_id
+
+    @staticmethod
+    def _cancel_held(session: Session, subject_id: str, level: str | None, reason: str) -> None:
+        query = update(SmsMessage).where(SmsMessage.subject_id == subject_id, SmsMessage.status == "held")
+        if level:
+            query = query.where(SmsMessage.level == level)
+        session.execute(query.values(status="cancelled", error=reason).execution_options(synchronize_session=False))
 
     def _plan(self, session: Session, event_type: str, data: dict) -> list[Planned]:
         item = data.get("item") or {}
@@ -129,17 +159,23 @@ class Alerts:
         ).all()
         by_role: dict[str, list[Recipient]] = defaultdict(list)
         for r in directory:
-            by_role[r.role].append(r)
+            if r.role == "supervisor" or r.department == department:
+                by_role[r.role].append(r)
+
+        def to(level: str, role: str, fallback: str | None = None) -> list[Planned]:
+            people = by_role[role] or (by_role[fallback] if fallback else [])
+            if not people:
+                return [Planned(level, role, None)]
+            return [Planned(level, r.role, r) for r in people]
+
         if event_type == "item.warning_started":
-            officers = [r for r in by_role["officer"] if r.department == department]
-            return [Planned("warning", r) for r in officers or by_role["contact"]]
-        heads = [*by_role["contact"], *by_role["dept_head"]]
+            return to("warning", "officer", fallback="contact")
         if event_type == "item.turned_red":
-            return [Planned("red", r) for r in heads]
+            return to("red", "contact") + to("red", "dept_head")
         if event_type == "item.still_red":
-            planned = [Planned("reminder", r) for r in heads]
+            planned = to("reminder", "contact") + to("reminder", "dept_head")
             if int(data.get("red_days", 0)) >= self.policy.escalate_red_days:
-                planned += [Planned("escalation", r) for r in by_role["supervisor"]]
+                planned += to("escalation", "supervisor")
             return planned
         raise BadEvent(f"alerts does not handle {event_type}")
 
@@ -291,6 +327,8 @@ class Alerts:
     def contacts(self, actor: Actor, department: str = "") -> list[Recipient]:
         """The recipient directory (admins, supervisors and ops; a department sees its own)."""
         if actor.role in ("officer", "dept_head"):
+            if department and department != actor.department:
+                raise errors.Forbidden("只能查看本部门的通讯录")
             department = actor.department
         elif actor.role not in ("admin", "supervisor", "ops"):
             raise errors.Forbidden("无权查看通讯录")
@@ -316,6 +354,8 @@ class Alerts:
                 raise errors.Invalid(f"第{n}条：姓名不能为空且不超过80个字", field="name")
             if not PHONE.match(phone):
                 raise errors.Invalid(f"第{n}条：手机号应为11位数字", field="phone")
+            if any(r.role == role and r.phone == phone for r in rows):
+                raise errors.Invalid(f"第{n}条与前面的联系人重复（同一角色、同一手机号）", field="contacts")
             rows.append(Recipient(department=department, role=role, name=name, phone=phone))
         with transaction(self.sessions) as session:
             old = select(Recipient).where(Recipient.department == department)
@@ -326,7 +366,10 @@ class Alerts:
             session.add_all(rows)
         return self.contacts(actor, department)
 
-    def templates(self) -> list[Template]:
+    def templates(self, actor: Actor) -> list[Template]:
+        """The SMS texts (staff only)."""
+        if actor.role not in ("admin", "supervisor", "ops", "officer", "dept_head"):
+            raise errors.Forbidden("无权查看短信模板")
         with self.sessions() as session:
             return list(session.scalars(select(Template).order_by(Template.level)))
 
@@ -341,14 +384,11 @@ class Alerts:
                     raise errors.Invalid(f"级别应为：{'、'.join(LEVELS)}", field="level")
                 if not text or len(text) > 500:
                     raise errors.Invalid("模板内容不能为空且不超过500字", field="text")
-                try:
-                    text.format_map(defaultdict(str))
-                except (ValueError, IndexError):
-                    raise errors.Invalid(f"模板“{level}”的占位符格式有误（应为 {{名称}}）", field="text") from None
+                check_placeholders(level, text)
                 row = session.get(Template, level) or Template(level=level)
                 row.text, row.provider_template_code = text, (e.get("provider_template_code") or "")[:60]
                 session.add(row)
-        return self.templates()
+        return self.templates(actor)
 
     # ---------------- seeding ----------------
 
@@ -380,6 +420,34 @@ def directory_rows(raw: dict) -> list[Recipient]:
         for officer in dept.get("officers", []):
             rows.append(Recipient(department=code, role="officer", name=officer["name"], phone=str(officer["phone"])))
     return rows
+
+
+ITEM_PLACEHOLDERS = {"project", "item", "department", "deadline", "red_since", "red_days"}
+PLACEHOLDERS = {
+    "warning": ITEM_PLACEHOLDERS,
+    "red": ITEM_PLACEHOLDERS,
+    "reminder": ITEM_PLACEHOLDERS,
+    "escalation": ITEM_PLACEHOLDERS,
+    "question_overdue": {"department", "subject", "due"},
+    "bad_rating": {"department", "subject", "score", "due"},
+    "rectification_overdue": {"department", "subject", "due"},
+}
+
+
+def check_placeholders(level: str, text: str) -> None:
+    """A template may use only its level's plain placeholders: `{project}`, never `{project.x}` or `{x:>9}`."""
+    allowed = PLACEHOLDERS[level]
+    try:
+        fields = [
+            (name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text) if name is not None
+        ]
+    except ValueError:
+        raise errors.Invalid(f"模板“{level}”的占位符格式有误（应为 {{名称}}）", field="text") from None
+    for name, spec, conversion in fields:
+        if name not in allowed or spec or conversion:
+            raise errors.Invalid(
+                f"模板“{level}”只能使用这些占位符：{'、'.join('{' + p + '}' for p in sorted(allowed))}", field="text"
+            )
 
 
 def render(template: Template | None, params: dict[str, str], level: str) -> str:

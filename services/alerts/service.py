@@ -42,6 +42,11 @@ class AlertsService:
     def on_still_red(self, event):
         self._send(self.alerts.handle(event))
 
+    @reliable_event_handler("workflow", "item.decided")
+    @retried(permanent=(BadEvent,))
+    def on_decided(self, event):
+        self.alerts.handle(event)  # cancels what quiet hours still hold for the item
+
     @reliable_event_handler("workflow", "clock.changed")
     @retried(permanent=(BadEvent,))
     def on_clock_changed(self, event):

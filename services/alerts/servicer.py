@@ -69,7 +69,9 @@ class AlertsServicer(alerts_pb2_grpc.AlertsServiceServicer):
         return pb.ReplaceContactsResponse(contacts=[contact_pb(r) for r in rows])
 
     def ListTemplates(self, request, context):
-        return pb.ListTemplatesResponse(templates=[template_pb(t) for t in self.alerts.templates()])
+        return pb.ListTemplatesResponse(
+            templates=[template_pb(t) for t in self.alerts.templates(Actor.from_proto(request.actor))]
+        )
 
     def ReplaceTemplates(self, request, context):
         rows = self.alerts.replace_templates(

@@ -3,7 +3,11 @@ grpcio is never imported in this process (the gRPC API of alerts runs apart, `se
 
 from __future__ import annotations
 
-import eventlet
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # eventlet announces its own deprecation; nameko 2.14 needs it all the same
+    import eventlet
 
 eventlet.monkey_patch()
 

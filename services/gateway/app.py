@@ -19,7 +19,7 @@ from python_multipart.exceptions import MultipartParseError
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from kit import config
+from kit import config, logs
 from kit.grpc_client import ServiceError, channel
 from services.gateway import problems
 from services.gateway.metrics import RequestMetrics
@@ -46,6 +46,7 @@ class JsonResolver(Resolver):
 
 
 def create_app() -> connexion.FlaskApp:
+    logs.setup("gateway", config.text("ZHITONG_LOG_LEVEL", "info").upper())
     app = connexion.FlaskApp(__name__, specification_dir=str(HERE))
     app.add_api(
         "openapi.yaml",

@@ -110,16 +110,17 @@ _TYPES = {
 def translate(detail: str | None) -> str:
     """A Chinese sentence for a framework message, naming the field but never the submitted value."""
     text = (detail or "").strip()
-    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
-        return text  # already ours
-    field = _FIELD.search(text.split("\n", 1)[0])
-    where = f"字段“{field.group(1)}”" if field else ""
+    first_line = text.split("\n", 1)[0]
+    field = _FIELD.search(first_line)
+    where = f"字段“{field.group(1)[:60]}”" if field else ""
     for pattern, template, about_field in _TRANSLATIONS:
-        match = pattern.search(text.split("\n", 1)[0])
+        match = pattern.search(first_line)
         if match:
             groups = [g[:200] for g in match.groups()]
             message = template.format(*groups, type=_TYPES.get(groups[0], groups[0]) if groups else "")
             return (where or "参数") + message if about_field else message
+    if any("\u4e00" <= ch <= "\u9fff" for ch in first_line) and "'" not in first_line:
+        return first_line[:300]  # one of our own Chinese messages
     return f"{where}不符合接口规范" if where else "请求不符合接口规范，请对照接口文档检查"
 
 

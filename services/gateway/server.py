@@ -19,6 +19,7 @@ def main() -> None:
         port=config.integer("ZHITONG_GATEWAY_PORT", 8080),
         workers=config.integer("ZHITONG_GATEWAY_WORKERS", 2),
         log_level=config.text("ZHITONG_LOG_LEVEL", "info").lower(),
+        log_config=None,  # the workers log JSON through kit.logs
         access_log=False,
         timeout_graceful_shutdown=10,
     )

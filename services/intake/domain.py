@@ -20,33 +20,21 @@ from kit.actor import Actor
 from kit.clock import Clock
 from kit.db import transaction
 from kit.outbox import Outbox
+from kit.text import CONTROL_IN_LINE, clean_text
+from kit.workflow_port import WorkflowPort
 from services.intake.models import AuditEntry, Enterprise, MaterialFile, Project, StageApplication
 from services.intake.models import Outbox as OutboxTable
 from services.intake.storage import BlobStore
-from services.intake.workflow_port import WorkflowPort
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 PHONE = re.compile(r"^1\d{10}$")
 REGISTRARS = ("agent", "admin")
 
 
-def clean_text(value: str | None, label: str, max_length: int, field_name: str, required: bool = True) -> str:
-    """Trimmed text without control or direction-override characters, within its length."""
-    text = (value or "").strip()
-    if required and not text:
-        raise errors.Invalid(f"{label}不能为空", field=field_name)
-    if CONTROL.search(text):
-        raise errors.Invalid(f"{label}含有不可见的控制字符", field=field_name)
-    if len(text) > max_length:
-        raise errors.Invalid(f"{label}不能超过{max_length}个字", field=field_name)
-    return text
-
-
 def safe_filename(name: str) -> str:
     """The last part of an uploaded file's name, without folders or control characters."""
     base = re.split(r"[\\/]", name or "")[-1]
-    return CONTROL.sub("", base).strip(" .")[:255]
+    return CONTROL_IN_LINE.sub("", base).strip(" .")[:255]
 
 
 @dataclass

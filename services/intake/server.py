@@ -8,10 +8,10 @@ from kit import config
 from kit.clock import Clock, create_clock
 from kit.db import make_engine, reachable, session_factory
 from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_service
+from kit.workflow_port import WorkflowPort, grpc_workflow
 from services.intake.domain import Intake
 from services.intake.servicer import IntakeServicer
 from services.intake.storage import BlobStore
-from services.intake.workflow_port import WorkflowPort, grpc_workflow
 
 NAME = "intake"
 

@@ -609,6 +609,18 @@ class Workflow:
         if action == "approve" and item.deferred_materials:
             names = "、".join(self._material_name(m) for m in item.deferred_materials)
             raise errors.Conflict(f"容缺材料尚未补齐：{names}", missing=list(item.deferred_materials))
+        if action == "approve":
+            waiting = [
+                (m, other.code)
+                for m in item.materials
+                for other in plan.items
+                if other.produces == m and other.status not in ("approved", "withdrawn") and other.id != item.id
+            ]
+            if waiting:
+                listed = "、".join(f"{self._material_name(m)}（由{code}出具）" for m, code in waiting)
+                raise errors.Conflict(
+                    f"所需材料尚未出具：{listed}；请待相关事项办结后再准予", waiting_for=[c for _, c in waiting]
+                )
         if action == "accept":
             self._accept(session, actor, plan, item, today, reason)
             return
@@ -806,6 +818,12 @@ class Workflow:
             raise errors.Forbidden("只有系统管理员可以导入日历")
         self._check_year(year)
         hol, work = _parse_days(holidays, year, "holidays"), _parse_days(workdays, year, "workdays")
+        weekdays = [d for d in work if d.weekday() < 5]
+        if weekdays:
+            raise errors.Invalid(
+                f"调休上班日应为周六或周日，以下日期本就是工作日：{'、'.join(map(str, weekdays[:10]))}",
+                field="workdays",
+            )
         both = sorted(set(hol) & set(work))
         if both:
             raise errors.Invalid(f"以下日期不能同时是节假日和调休上班日：{'、'.join(map(str, both[:10]))}")

@@ -103,3 +103,42 @@ def test_directory_and_templates_are_edited_by_the_admin(alerts):
     messages = log_of(alerts)
     assert sorted(m.phone for m in messages) == ["13700000001", "13700000002"]
     assert messages[0].text == "红色：国庆项目 S1-07 建设用地规划许可证核发 时限2026-10-13"
+
+
+def test_a_held_reminder_and_the_morning_reminder_are_one_sms(alerts):
+    deliver(alerts, item_event("item.still_red", "2026-10-15 23:00", red_days=2))
+    deliver(alerts, item_event("item.still_red", "2026-10-16 08:00", red_days=3))
+    alerts.clock.set(local("2026-10-16 08:00"))
+    alerts.dispatch_due()
+    reminders = [m for m in log_of(alerts) if m.level == "reminder"]
+    assert len(reminders) == 2  # contact and head, once each
+    assert all("3个工作日" in m.text and m.status == "sent" for m in reminders)
+
+
+def test_held_messages_are_cancelled_when_the_item_is_decided_or_turns_red(alerts):
+    deliver(alerts, item_event("item.warning_started", "2026-10-12 23:00"))
+    deliver(alerts, item_event("item.turned_red", "2026-10-13 01:00"))
+    assert {(m.level, m.status) for m in log_of(alerts)} == {("warning", "cancelled"), ("red", "held")}
+    deliver(alerts, item_event("item.decided", "2026-10-13 02:00", decision="approved"))
+    alerts.clock.set(local("2026-10-13 08:00"))
+    assert alerts.dispatch_due() == 0
+    assert {m.status for m in log_of(alerts)} == {"cancelled"}
+    assert all(m.error for m in log_of(alerts))
+
+
+def test_a_role_nobody_fills_is_recorded_as_failed_not_dropped(alerts):
+    admin = Actor("admin", "admin")
+    alerts.replace_contacts(admin, "zrgh", [{"role": "officer", "name": "审批员", "phone": "13700000009"}])
+    deliver(alerts, item_event("item.turned_red", "2026-10-14 09:00"))
+    messages = log_of(alerts)
+    assert sorted((m.recipient_role, m.status) for m in messages) == [("contact", "failed"), ("dept_head", "failed")]
+    assert all("通讯录中没有" in m.error for m in messages)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{project.upper}", "{project.__class__}", "{deadline:>99999}", "{foo}", "{item[0]}", "{project!r}", "{project"],
+)
+def test_templates_accept_only_their_plain_placeholders(alerts, text):
+    with pytest.raises(errors.Invalid):
+        alerts.replace_templates(Actor("admin", "admin"), [{"level": "red", "text": text}])

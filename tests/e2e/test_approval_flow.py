@@ -98,6 +98,9 @@ def test_national_day_example_red_blue_and_suspension(suite):
         f"/items/{item(e02.get(f'/projects/{paused}'), 'S1-07')['id']}/actions",
         json={"action": "suspend", "reason": "请补正总平面图"},
     )
+    suite.login("fgw-officer").post(
+        f"/items/{item(e02.get(f'/projects/{quick}'), 'S1-01')['id']}/actions", json={"action": "approve"}
+    )  # the filing issues M03, which the land-use permit needs
     blue = zrgh.post(f"/items/{item(e02.get(f'/projects/{quick}'), 'S1-07')['id']}/actions", json={"action": "approve"})
     assert blue["colour"] == "blue" and blue["used_days"] == 2
 

@@ -133,6 +133,8 @@ def test_concurrent_clicks_decide_once(suite):
     assert sorted(submits) == [200] + [409] * 5
     stage = suite.login("window-officer").post(f"/projects/{pid}/stages/S1/actions", json={"action": "accept"})
     land = next(i for i in stage["items"] if i["department"] == "zrgh")
+    filing = next(i for i in stage["items"] if i["code"] == "S1-01")
+    suite.login("fgw-officer").post(f"/items/{filing['id']}/actions", json={"action": "approve"})
     zrgh = suite.login("zrgh-officer")
     with ThreadPoolExecutor(6) as pool:
         approvals = list(

@@ -133,6 +133,11 @@ def test_deferred_material_blocks_approval_until_supplied(workflow):
         workflow.act_on_item(officer("zrgh"), land.id, "approve")
     assert refused.value.details["missing"] == ["M08"]
     assert workflow.supply_material(ENTERPRISE, "p1", "M08") == [land.id]
+    with pytest.raises(errors.Conflict) as waiting:
+        workflow.act_on_item(officer("zrgh"), land.id, "approve")
+    assert waiting.value.details["waiting_for"] == ["S1-01"]  # the filing that issues M03 comes first
+    filing = next(i for i in stage.items if i.code == "S1-01")
+    workflow.act_on_item(officer("fgw"), filing.id, "approve")
     item, _ = workflow.act_on_item(officer("zrgh"), land.id, "approve")
     assert item.status == "approved"
 

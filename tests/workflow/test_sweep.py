@@ -60,6 +60,8 @@ def test_warning_red_and_reminders_each_once(workflow, clock):
     reminders = [e.data for e in events(workflow, "item.still_red") if e.data["item"]["item_id"] == item.id]
     assert [(r["reminder_on"], r["red_days"]) for r in reminders] == [("2026-10-15", 2), ("2026-10-19", 4)]
 
+    filing = next(i for i in workflow.get_project(ENTERPRISE, "p1").stages[0].items if i.code == "S1-01")
+    workflow.act_on_item(officer("fgw"), filing.id, "approve")
     workflow.act_on_item(officer("zrgh"), item.id, "approve")
     sweep_at(workflow, clock, "2026-10-20 09:00")
     assert len([e for e in events(workflow, "item.still_red") if e.data["item"]["item_id"] == item.id]) == 2

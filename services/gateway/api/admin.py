@@ -41,7 +41,7 @@ def set_clock(body):
         raise Problem(400, "时间格式应为 ISO 8601，例如 2026-09-30T09:00:00+08:00") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=LOCAL_TZ)
-    if not FIRST_YEAR <= when.astimezone(LOCAL_TZ).year <= LAST_YEAR:
+    if not FIRST_YEAR <= when.year <= LAST_YEAR or not FIRST_YEAR <= when.astimezone(LOCAL_TZ).year <= LAST_YEAR:
         raise Problem(400, f"时间须在{FIRST_YEAR}年至{LAST_YEAR}年之间（工作日日历的范围）")
     request = clock_pb2.SetClockRequest(now=timestamp(when))
     response = None

@@ -1,5 +1,5 @@
-"""How intake asks workflow for plans and tells it about submissions. Over gRPC in the suite; in unit tests the
-same calls go straight to a workflow servicer in the same process."""
+"""How a service asks workflow for plans and visibility and tells it about submissions (intake, consult). Over
+gRPC in the suite; in unit tests the same calls go straight to a workflow servicer in the same process."""
 
 from __future__ import annotations
 

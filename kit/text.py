@@ -1,0 +1,24 @@
+"""Cleaning of free text that people type: trimmed, within its length, no control or direction-override characters."""
+
+from __future__ import annotations
+
+import re
+
+from kit import errors
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(
+    value: str | None, label: str, max_length: int, field_name: str, required: bool = True, multiline: bool = False
+) -> str:
+    """Trimmed text without invisible control characters (newlines allowed when `multiline`)."""
+    text = (value or "").strip()
+    if required and not text:
+        raise errors.Invalid(f"{label}不能为空", field=field_name)
+    if (CONTROL if multiline else CONTROL_IN_LINE).search(text):
+        raise errors.Invalid(f"{label}含有不可见的控制字符", field=field_name)
+    if len(text) > max_length:
+        raise errors.Invalid(f"{label}不能超过{max_length}个字", field=field_name)
+    return text
