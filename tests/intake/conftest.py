@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from kit.workflow_port import local_workflow
 from services.intake.server import create_intake
-from services.intake.workflow_port import local_workflow
 from services.workflow.server import create_workflow
 from services.workflow.servicer import WorkflowServicer
 

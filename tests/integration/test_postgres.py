@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, inspect, text
 from kit import errors
 from kit.actor import Actor
 from kit.catalog import ProjectFacts
+from kit.workflow_port import local_workflow
 from services.intake.models import Project
 from services.intake.server import create_intake
-from services.intake.workflow_port import local_workflow
 from services.workflow.server import create_workflow
 from services.workflow.servicer import WorkflowServicer
 from tests.intake.conftest import PDF
