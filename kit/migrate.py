@@ -53,6 +53,6 @@ def run_env(target_metadata: MetaData) -> None:
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:] or ["workflow", "intake", "alerts", "gateway"]:
+    for name in sys.argv[1:] or ["workflow", "intake", "consult", "alerts", "gateway"]:
         upgrade(name)
         print(f"migrated {name}: {config.database_url(name).split('@')[-1]}")

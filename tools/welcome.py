@@ -10,7 +10,17 @@ from services.gateway.users import demo_users
 from tools.api import Api
 from tools.seed import seed
 
-METRICS_PROCESSES = ("gateway", "workflow", "intake", "alerts", "workflow-relay", "intake-relay", "alerts-worker")
+METRICS_PROCESSES = (
+    "gateway",
+    "workflow",
+    "intake",
+    "consult",
+    "alerts",
+    "workflow-relay",
+    "intake-relay",
+    "consult-relay",
+    "alerts-worker",
+)
 
 
 def main() -> None:

@@ -151,9 +151,9 @@ class Alerts:
 
     def _plan(self, session: Session, event_type: str, data: dict) -> list[Planned]:
         item = data.get("item") or {}
-        department = item.get("department")
-        if not department or not item.get("item_id"):
-            raise BadEvent(f"{event_type} without an item and its department")
+        department = item.get("department") or (data.get("department") if event_type == "question.overdue" else None)
+        if not department or not (item.get("item_id") or data.get("question_id")):
+            raise BadEvent(f"{event_type} without its subject and department")
         directory = session.scalars(
             select(Recipient).where(or_(Recipient.department == department, Recipient.role == "supervisor"))
         ).all()
@@ -168,6 +168,8 @@ class Alerts:
                 return [Planned(level, role, None)]
             return [Planned(level, r.role, r) for r in people]
 
+        if event_type == "question.overdue":
+            return to("question_overdue", "supervisor" if data.get("escalate") else "contact")
         if event_type == "item.warning_started":
             return to("warning", "officer", fallback="contact")
         if event_type == "item.turned_red":
@@ -180,6 +182,19 @@ class Alerts:
         raise BadEvent(f"alerts does not handle {event_type}")
 
     def _subject(self, event_type: str, data: dict) -> tuple[str, str, dict[str, str]]:
+        if event_type == "question.overdue":
+            dept = self.catalog.departments.get(data["department"])
+            due = datetime.fromisoformat(data["due_at"]).astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M")
+            return (
+                "question",
+                data["question_id"],
+                {
+                    "department": dept.name_zh if dept else data["department"],
+                    "department_code": data["department"],
+                    "subject": data.get("subject", ""),
+                    "due": due,
+                },
+            )
         item = data["item"]
         dept = self.catalog.departments.get(item["department"])
         params = {
@@ -465,6 +480,8 @@ def _unpack(envelope: dict) -> tuple[str, str, datetime, dict]:
         data = envelope["data"]
         if "item" in data and not data["item"].get("item_id"):
             raise KeyError("item_id")
+        if envelope["type"] == "question.overdue":
+            datetime.fromisoformat(data["due_at"])
         return str(envelope["event_id"]), str(envelope["type"]), occurred, data
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BadEvent(f"malformed event: {exc!r}") from None

@@ -42,6 +42,11 @@ class AlertsService:
     def on_still_red(self, event):
         self._send(self.alerts.handle(event))
 
+    @reliable_event_handler("consult", "question.overdue")
+    @retried(permanent=(BadEvent,))
+    def on_question_overdue(self, event):
+        self._send(self.alerts.handle(event))
+
     @reliable_event_handler("workflow", "item.decided")
     @retried(permanent=(BadEvent,))
     def on_decided(self, event):

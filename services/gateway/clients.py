@@ -6,6 +6,7 @@ from functools import cache
 
 from zhitong.alerts.v1 import alerts_pb2_grpc
 from zhitong.clock.v1 import clock_pb2_grpc
+from zhitong.consult.v1 import consult_pb2_grpc
 from zhitong.intake.v1 import intake_pb2_grpc
 from zhitong.workflow.v1 import workflow_pb2_grpc
 
@@ -13,7 +14,7 @@ from kit import config
 from kit.grpc_client import Client
 
 # Services whose clocks the manual-clock endpoint sets; each new service adds its name here.
-CLOCKED_SERVICES = ("workflow", "intake")
+CLOCKED_SERVICES = ("workflow", "intake", "consult")
 
 
 @cache
@@ -24,6 +25,11 @@ def workflow() -> Client:
 @cache
 def intake() -> Client:
     return Client(intake_pb2_grpc.IntakeServiceStub, config.grpc_address("intake"))
+
+
+@cache
+def consult() -> Client:
+    return Client(consult_pb2_grpc.ConsultServiceStub, config.grpc_address("consult"))
 
 
 @cache

@@ -142,3 +142,26 @@ def test_a_role_nobody_fills_is_recorded_as_failed_not_dropped(alerts):
 def test_templates_accept_only_their_plain_placeholders(alerts, text):
     with pytest.raises(errors.Invalid):
         alerts.replace_templates(Actor("admin", "admin"), [{"level": "red", "text": text}])
+
+
+def question_event(occurred: str, escalate: bool = False) -> dict:
+    event = item_event("question.overdue", occurred)
+    event["data"] = {
+        "question_id": "q-1",
+        "department": "zrgh",
+        "subject": "材料清单",
+        "escalate": escalate,
+        "due_at": local("2026-10-13 17:30").isoformat(),
+    }
+    return event
+
+
+def test_an_overdue_question_warns_the_contact_then_the_supervisor(alerts):
+    deliver(alerts, question_event("2026-10-13 17:31"))
+    deliver(alerts, question_event("2026-10-14 09:00", escalate=True))
+    messages = log_of(alerts, subject_id="q-1")
+    assert sorted((m.level, m.recipient_role) for m in messages) == [
+        ("question_overdue", "contact"),
+        ("question_overdue", "supervisor"),
+    ]
+    assert "材料清单" in messages[0].text and "10月13日17:30" in messages[0].text

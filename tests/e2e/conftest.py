@@ -24,8 +24,18 @@ from tests.conftest import free_port
 from tools.api import Api
 
 VENV_BIN = Path(sys.executable).parent
-PROCESS_PORTS = ("gateway", "workflow", "intake", "alerts")
-METRICS = ("gateway", "workflow", "intake", "alerts", "workflow-relay", "intake-relay", "alerts-worker")
+PROCESS_PORTS = ("gateway", "workflow", "intake", "consult", "alerts")
+METRICS = (
+    "gateway",
+    "workflow",
+    "intake",
+    "consult",
+    "alerts",
+    "workflow-relay",
+    "intake-relay",
+    "consult-relay",
+    "alerts-worker",
+)
 
 
 def run_env() -> dict[str, str]:
@@ -122,14 +132,14 @@ def start_suite(var: Path, amqp_url: str) -> Suite:
         ZHITONG_SWEEP_SECONDS="3600",  # sweeps come from clock changes in tests, not from the timer
         ALERTS_RETRY_BASE_SECONDS="1",
     )
-    for name in ("workflow", "intake", "alerts"):
+    for name in ("workflow", "intake", "consult", "alerts"):
         env[f"{name.upper()}_GRPC_ADDR"] = f"127.0.0.1:{ports[name]}"
     for name in METRICS:
         port = ports[f"metrics:{name}"] = free_port()
         env[f"{name.upper().replace('-', '_')}_METRICS_PORT"] = str(port)
     python = str(VENV_BIN / "python")
     subprocess.run(
-        [python, "-m", "kit.migrate", "workflow", "intake", "alerts", "gateway"],
+        [python, "-m", "kit.migrate", "workflow", "intake", "consult", "alerts", "gateway"],
         env=env,
         cwd=ROOT,
         check=True,
