@@ -11,7 +11,7 @@ GEN_STAMP := gen/.stamp
 RUN_ENV := config/run.env
 
 .DEFAULT_GOAL := help
-.PHONY: help setup proto run demo bench test test-unit test-integration test-e2e lint migrate migration lock clean
+.PHONY: help setup proto run demo bench k8s-check test test-unit test-integration test-e2e lint migrate migration lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ test-e2e: setup ## End-to-end tests: the suite started as `make run` starts it, 
 
 bench: setup ## Benchmarks: one workflow sweep over 1,000,000 open items on PostgreSQL
 	$(PY) -m tools.bench_sweep
+
+k8s-check: setup ## Render and validate deploy/: kustomize variants, kubernetes-validate --strict, CRD fields, promtool
+	$(PY) -m pytest -q tests/deploy
 
 lint: setup ## ruff on the Python code
 	$(VENV)/bin/ruff check kit services tests tools
