@@ -108,7 +108,7 @@ class Alerts:
                     dedup_key=key,
                     event_id=event_id,
                     level=p.level,
-                    department="" if p.role == "supervisor" else params.get("department_code", ""),
+                    department=params.get("department_code", ""),
                     recipient_role=p.role,
                     recipient_name=p.recipient.name if p.recipient else "",
                     phone=phone,
