@@ -1,5 +1,6 @@
 """A real Prometheus (Debian's package) scrapes the running suite: every process is an `up` target and a request
 to the gateway shows up in the scraped metrics."""
+
 from __future__ import annotations
 
 import shutil
@@ -28,9 +29,14 @@ def test_prometheus_scrapes_every_process(suite, tmp_path):
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
     prometheus = subprocess.Popen(
-        [binary, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     api = f"http://127.0.0.1:{port}/api/v1"
     try:
