@@ -314,6 +314,16 @@ class Consult:
             self.outbox.emit_many(session, rows)
         return counts
 
+    def overdue_by_department(self) -> list[tuple[str, int]]:
+        """(department, questions unanswered past their due time)."""
+        query = (
+            select(Question.department, func.count())
+            .where(Question.first_reply_at.is_(None), Question.status != "closed", Question.due_at < self.clock.now())
+            .group_by(Question.department)
+        )
+        with self.sessions() as session:
+            return [(d, n) for d, n in session.execute(query)]
+
     @staticmethod
     def _overdue(q: Question, escalate: bool) -> ev.QuestionOverdue:
         return ev.QuestionOverdue(

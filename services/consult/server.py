@@ -6,6 +6,7 @@ import logging
 import threading
 from datetime import time
 
+from prometheus_client import Gauge
 from zhitong.consult.v1 import consult_pb2, consult_pb2_grpc
 
 from kit import config
@@ -21,6 +22,7 @@ from services.consult.servicer import ConsultServicer
 
 NAME = "consult"
 log = logging.getLogger(NAME)
+QUESTIONS_OVERDUE = Gauge("zhitong_questions_overdue", "Questions unanswered past their due time", ["department"])
 
 
 def create_consult(
@@ -52,6 +54,9 @@ def create_server(consult: Consult | None = None, port: int | None = None) -> Gr
                 counts = consult.sweep()
                 if any(counts.values()):
                     log.info("overdue sweep: %s", counts)
+                QUESTIONS_OVERDUE.clear()
+                for department, n in consult.overdue_by_department():
+                    QUESTIONS_OVERDUE.labels(department).set(n)
             except Exception:
                 log.exception("overdue sweep failed")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import requests
 
 from tests.e2e.test_alerts import SmsLog
 from tools.api import ApiError
@@ -29,6 +30,8 @@ def test_questions_replies_overdue_sms_and_flags(suite):
     suite.set_clock("2026-11-02 17:45")  # the second question passes its due time unanswered
     sms = SmsLog(suite)
     sms.wait(silent["id"], Counter({("question_overdue", "contact", "sent"): 1}))
+    metrics = requests.get(f"http://127.0.0.1:{suite.ports['metrics:consult']}/metrics", timeout=5).text
+    assert 'zhitong_questions_overdue{department="zrgh"}' in metrics
     suite.set_clock("2026-11-03 09:00")  # the next working day: the supervisor too
     sms.wait(
         silent["id"],
