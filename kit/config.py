@@ -117,6 +117,12 @@ METRICS_ONLY_PORTS = {
 }
 
 
+def metrics_processes() -> tuple[str, ...]:
+    """Every process of the suite that serves `/metrics` (rating has no process yet)."""
+    servers = tuple(name for name in DEFAULT_PORTS if name != "rating")
+    return servers + tuple(name for name in METRICS_ONLY_PORTS if not name.startswith("rating"))
+
+
 def metrics_port(process: str) -> int:
     """`<PROCESS>_METRICS_PORT` (e.g. WORKFLOW_RELAY_METRICS_PORT): where the process serves `/metrics`."""
     default = DEFAULT_PORTS[process][1] if process in DEFAULT_PORTS else METRICS_ONLY_PORTS[process]

@@ -10,18 +10,6 @@ from services.gateway.users import demo_users
 from tools.api import Api
 from tools.seed import seed
 
-METRICS_PROCESSES = (
-    "gateway",
-    "workflow",
-    "intake",
-    "consult",
-    "alerts",
-    "workflow-relay",
-    "intake-relay",
-    "consult-relay",
-    "alerts-worker",
-)
-
 
 def main() -> None:
     port = config.integer("ZHITONG_GATEWAY_PORT", 8080)
@@ -39,7 +27,8 @@ def main() -> None:
         f"  Health             : {base}/healthz   {base}/readyz",
         f"  SMS log            : {base}/api/v1/alerts/sms (as supervisor; the log provider also prints each SMS here)",
         f"  Sample projects    : {len(ids)} loaded ({', '.join(sorted(ids))})",
-        "  Metrics (Prometheus): " + "  ".join(f"{name} :{config.metrics_port(name)}" for name in METRICS_PROCESSES),
+        "  Metrics (Prometheus): "
+        + "  ".join(f"{name} :{config.metrics_port(name)}" for name in config.metrics_processes()),
         f"  Demo logins (password {password}):",
         "    admin, supervisor, ops, agent, screen",
         "    enterprises: " + ", ".join(u["username"] for u in users if u["role"] == "enterprise"),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from kit import config
 from kit.clock import LOCAL_TZ
 from kit.config import ROOT
 from tests.conftest import free_port
@@ -25,17 +26,7 @@ from tools.api import Api
 
 VENV_BIN = Path(sys.executable).parent
 PROCESS_PORTS = ("gateway", "workflow", "intake", "consult", "alerts")
-METRICS = (
-    "gateway",
-    "workflow",
-    "intake",
-    "consult",
-    "alerts",
-    "workflow-relay",
-    "intake-relay",
-    "consult-relay",
-    "alerts-worker",
-)
+METRICS = config.metrics_processes()
 
 
 def run_env() -> dict[str, str]:
