@@ -76,5 +76,4 @@ clean: ## Remove the virtualenv, generated code and local data
 
 migration: setup ## New Alembic revision from model changes: make migration SERVICE=workflow MESSAGE="add x"
 	@test -n "$(SERVICE)" -a -n "$(MESSAGE)" || { echo 'usage: make migration SERVICE=workflow MESSAGE="what changed"'; exit 2; }
-	$(PY) -c 'import sys; from alembic import command; from kit.migrate import alembic_config; \
-	  command.revision(alembic_config(sys.argv[1]), message=sys.argv[2], autogenerate=True)' "$(SERVICE)" "$(MESSAGE)"
+	$(PY) -c 'import sys; from kit.migrate import new_revision; new_revision(sys.argv[1], sys.argv[2])' "$(SERVICE)" "$(MESSAGE)"

@@ -31,6 +31,17 @@ def _render_item(type_: str, obj, autogen_context):
     return False
 
 
+def new_revision(service: str, message: str) -> None:
+    """Autogenerate a revision from the difference between `models.py` and the migrations so far, compared on a
+    scratch SQLite database (so that the result does not depend on any local data)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        cfg = alembic_config(service, f"sqlite:///{scratch}/scratch.db")
+        command.upgrade(cfg, "head")
+        command.revision(cfg, message=message, autogenerate=True)
+
+
 def run_env(target_metadata: MetaData) -> None:
     """The body of every service's `migrations/env.py`."""
     url = context.config.get_main_option("sqlalchemy.url")

@@ -6,15 +6,15 @@ import re
 
 from kit import errors
 
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(
     value: str | None, label: str, max_length: int, field_name: str, required: bool = True, multiline: bool = False
 ) -> str:
-    """Trimmed text without invisible control characters (newlines allowed when `multiline`)."""
-    text = (value or "").strip()
+    """Trimmed text without invisible control characters (line breaks and tabs allowed when `multiline`)."""
+    text = (value or "").replace("\r\n", "\n").strip()
     if required and not text:
         raise errors.Invalid(f"{label}不能为空", field=field_name)
     if (CONTROL if multiline else CONTROL_IN_LINE).search(text):
@@ -22,3 +22,8 @@ def clean_text(
     if len(text) > max_length:
         raise errors.Invalid(f"{label}不能超过{max_length}个字", field=field_name)
     return text
+
+
+def printable(value: str, limit: int = 20) -> str:
+    """A user-supplied code safe to quote back in a message: no control characters, at most `limit` long."""
+    return CONTROL_IN_LINE.sub("", value or "")[:limit]

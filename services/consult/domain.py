@@ -20,7 +20,7 @@ from kit.clock import LOCAL_TZ, Clock, local_today
 from kit.db import transaction
 from kit.outbox import Outbox
 from kit.remote_calendar import RemoteCalendarStore
-from kit.text import clean_text
+from kit.text import clean_text, printable
 from kit.workflow_port import WorkflowPort
 from services.consult import rules
 from services.consult.models import AuditEntry, Case, CaseUpdate, Flag, Message, Question
@@ -122,7 +122,8 @@ class Consult:
             query = query.where(Question.status == status)
         now = self.clock.now()
         late = or_(
-            Question.first_reply_at > Question.due_at, (Question.first_reply_at.is_(None)) & (Question.due_at < now)
+            Question.first_reply_at > Question.due_at,
+            (Question.first_reply_at.is_(None)) & (Question.due_at < now) & (Question.status != "closed"),
         )
         if overdue == "true":
             query = query.where(late)
@@ -179,6 +180,10 @@ class Consult:
             raise errors.Invalid("请选择要转办的部门", field="department")
         with transaction(self.sessions) as session:
             question = self._load(session, actor, question_id)
+            if question.status == "closed":
+                raise errors.Conflict("该留言已关闭，不能转办")
+            if question.forwarded_from == WINDOW:
+                raise errors.Conflict(f"该留言已转办给{self._department_name(question.department)}")
             if question.department != WINDOW or question.first_reply_at is not None:
                 raise errors.Conflict("只能转办发给综合窗口且尚未答复的留言")
             question.forwarded_from, question.department = WINDOW, department
@@ -211,6 +216,8 @@ class Consult:
             replies = [m for m in question.messages if m.kind == "reply"]
             if not replies:
                 raise errors.Conflict("该留言尚无部门回复，无可标记的回复")
+            if any(f.reply_id == replies[-1].id and f.kind == kind for f in question.flags):
+                raise errors.Conflict(f"该回复已被标记为“{FLAG_KINDS[kind]}”")
             flag = Flag(
                 question_id=question.id,
                 reply_id=replies[-1].id,
@@ -236,7 +243,7 @@ class Consult:
         with self.sessions() as session:
             return [(f, subject) for f, subject in session.execute(query)]
 
-    def stats(self, actor: Actor, month: str) -> tuple[list[Figures], Figures]:
+    def stats(self, actor: Actor, month: str) -> tuple[list[Figures], Figures | None]:
         """Per department, the questions due in the month: replied, replied on time, rates, and flags.
         Satisfaction comes from ratings and is not part of these figures."""
         scope = self._figures_scope(actor, "")
@@ -245,6 +252,8 @@ class Consult:
         query = (
             select(Question.department, func.count(), func.count(Question.first_reply_at), func.sum(on_time))
             .where(Question.due_at >= start, Question.due_at < end)
+            # counted once answered, or once the due time has passed without an answer
+            .where(or_(Question.first_reply_at.is_not(None), Question.due_at < self.clock.now()))
             .group_by(Question.department)
         )
         flags = (
@@ -262,6 +271,8 @@ class Consult:
                 f = figures.setdefault(dept, Figures(dept))
                 setattr(f, f"{kind}_flags", n)
         rows = sorted(figures.values(), key=lambda f: f.department)
+        if scope:
+            return rows, None  # a department sees its own row, not the city's
         city = Figures(
             "",
             *(
@@ -360,13 +371,14 @@ class Consult:
             or (actor.role == "agent" and project.agent == actor.username)
         ):
             raise errors.NotFound("项目不存在或无权查看")
-        self._check_department(lead_department)
+        self._check_department(lead_department, "lead_department", window=False)
         for d in participants:
-            self._check_department(d)
+            self._check_department(d, "participants", window=False)
         if mode not in ("online", "offline"):
             raise errors.Invalid("会商方式只能是 online（线上）或 offline（线下）", field="mode")
-        if meeting_link and not URL.match(meeting_link):
-            raise errors.Invalid("会议链接应为 http(s) 地址", field="meeting_link")
+        meeting_link = self._link(meeting_link)
+        if target_date and _parse_date(target_date) < local_today(self.clock):
+            raise errors.Invalid("目标日期不能早于今天", field="target_date")
         case = Case(
             id=str(uuid.uuid4()),
             project_id=project_id,
@@ -451,14 +463,12 @@ class Consult:
             if changes.get("responsible"):
                 case.responsible = clean_text(changes["responsible"], "责任人", 80, "responsible")
             if changes.get("meeting_link"):
-                if not URL.match(changes["meeting_link"]):
-                    raise errors.Invalid("会议链接应为 http(s) 地址", field="meeting_link")
-                case.meeting_link = changes["meeting_link"]
+                case.meeting_link = self._link(changes["meeting_link"])
             if changes.get("minutes"):
                 case.minutes = clean_text(changes["minutes"], "会议纪要", 20000, "minutes", multiline=True)
             if changes.get("participants"):
                 for d in changes["participants"]:
-                    self._check_department(d)
+                    self._check_department(d, "participants", window=False)
                 case.participants = sorted(set(changes["participants"]) - {case.lead_department})
             old = case.status
             if status == "closed":
@@ -481,6 +491,13 @@ class Consult:
             )
         return self.get_case(actor, case_id)
 
+    @staticmethod
+    def _link(link: str) -> str:
+        link = clean_text(link, "会议链接", 500, "meeting_link", required=False)
+        if link and not URL.match(link):
+            raise errors.Invalid("会议链接应为 http(s) 地址", field="meeting_link")
+        return link
+
     def case_colour(self, case: Case) -> str:
         """Red while open past its target date, yellow while open, none once closed."""
         if case.status == "closed":
@@ -502,6 +519,8 @@ class Consult:
             return query.where(Question.enterprise == (actor.enterprise or "\0"))
         if actor.role == "agent":
             return query.where(Question.asker == actor.username)
+        if actor.at_window:
+            return query.where(or_(Question.department == WINDOW, Question.forwarded_from == WINDOW))
         if actor.role in HANDLER_ROLES:
             return query.where(Question.department == actor.department)
         return query.where(Question.id == "\0")
@@ -551,9 +570,15 @@ class Consult:
             return actor.department
         raise errors.Forbidden("无权查看统计数据")
 
-    def _check_department(self, code: str) -> None:
+    def _check_department(self, code: str, field_name: str = "department", window: bool = True) -> None:
         if code not in self.catalog.departments:
-            raise errors.Invalid(f"部门“{code[:20]}”不存在", field="department")
+            raise errors.Invalid(f"部门“{printable(code)}”不存在", field=field_name)
+        if not window and code == WINDOW:
+            raise errors.Invalid("综合窗口不参与会商，请选择审批部门", field=field_name)
+
+    def _department_name(self, code: str) -> str:
+        dept = self.catalog.departments.get(code)
+        return dept.name_zh if dept else code
 
     @staticmethod
     def _month(month: str) -> tuple[datetime, datetime]:

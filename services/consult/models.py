@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kit.audit import AuditColumns
@@ -76,7 +76,10 @@ class Flag(Base):
     """A supervisor's criticism of a reply: late (不及时) or perfunctory (敷衍); shown in the monthly report."""
 
     __tablename__ = "flags"
-    __table_args__ = (Index("ix_flags_department_at", "department", "at"),)
+    __table_args__ = (
+        Index("ix_flags_department_at", "department", "at"),
+        UniqueConstraint("reply_id", "kind", name="uq_flags_reply_kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     question_id: Mapped[str] = mapped_column(ForeignKey("questions.id"))

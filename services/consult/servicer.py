@@ -129,8 +129,9 @@ class ConsultServicer(consult_pb2_grpc.ConsultServiceServicer):
         return pb.CloseQuestionResponse(question=self._question(q))
 
     def FlagReply(self, request, context):
-        f = self.consult.flag(Actor.from_proto(request.actor), request.question_id, request.kind, request.note)
-        return pb.FlagReplyResponse(flag=flag_pb(f))
+        actor = Actor.from_proto(request.actor)
+        f = self.consult.flag(actor, request.question_id, request.kind, request.note)
+        return pb.FlagReplyResponse(flag=flag_pb(f, self.consult.get_question(actor, request.question_id).subject))
 
     def ListFlags(self, request, context):
         rows = self.consult.list_flags(Actor.from_proto(request.actor), request.department, request.month)

@@ -58,6 +58,7 @@ def create_app() -> connexion.FlaskApp:
     app.add_error_handler(problems.Problem, problems.from_problem)
     app.add_error_handler(ProblemException, problems.from_connexion_problem)
     app.add_error_handler(HTTPException, problems.from_http_exception)
+    app.add_error_handler(UnicodeEncodeError, problems.from_unencodable_text)
     for unreadable in (UnicodeDecodeError, RecursionError, MultiPartException, MultipartParseError):
         app.add_error_handler(unreadable, problems.from_unreadable_body)
     app.add_error_handler(Exception, problems.from_unexpected)

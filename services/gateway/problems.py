@@ -4,6 +4,7 @@ password that fails validation does not end up in a response or a log."""
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 
@@ -107,6 +108,17 @@ _TYPES = {
 }
 
 
+def _readable(fragment: str) -> str:
+    """A Python list of allowed values as the Chinese list a user reads: ['a', 'b'] -> a、b."""
+    if fragment.startswith("[") and fragment.endswith("]"):
+        try:
+            values = ast.literal_eval(fragment)
+            return "、".join(str(v) for v in values)
+        except (ValueError, SyntaxError):
+            return fragment
+    return fragment
+
+
 def translate(detail: str | None) -> str:
     """A Chinese sentence for a framework message, naming the field but never the submitted value."""
     text = (detail or "").strip()
@@ -116,7 +128,7 @@ def translate(detail: str | None) -> str:
     for pattern, template, about_field in _TRANSLATIONS:
         match = pattern.search(first_line)
         if match:
-            groups = [g[:200] for g in match.groups()]
+            groups = [_readable(g[:300]) for g in match.groups()]
             message = template.format(*groups, type=_TYPES.get(groups[0], groups[0]) if groups else "")
             return (where or "参数") + message if about_field else message
     if any("\u4e00" <= ch <= "\u9fff" for ch in first_line) and "'" not in first_line:
@@ -134,6 +146,10 @@ def from_connexion_problem(_request, exc: ProblemException) -> ConnexionResponse
 def from_http_exception(_request, exc: HTTPException) -> ConnexionResponse:
     details = {404: "接口不存在，请检查地址", 405: "该接口不支持此请求方法", 413: "请求体过大"}
     return respond(exc.status_code, details.get(exc.status_code) or translate(str(exc.detail)))
+
+
+def from_unencodable_text(_request, exc: Exception) -> ConnexionResponse:
+    return respond(400, "文本中含有无效的字符（不成对的 Unicode 代理码点），请检查输入")
 
 
 def from_unreadable_body(_request, exc: Exception) -> ConnexionResponse:

@@ -129,3 +129,26 @@ def test_joint_case_is_red_past_its_target_until_closed(consult, clock, workflow
     assert [c.id for c in consult.list_cases(FGW)] == [case.id]  # a participating department sees it
     closed = consult.update_case(SUPERVISOR, case.id, "已办结", status="closed", resolution="调整红线完成")
     assert closed.status == "closed" and consult.case_colour(closed) == ""
+
+
+def test_second_looks_are_refused_clearly(consult, clock, workflow):
+    clock.set(local("2026-10-12 09:00"))
+    q = consult.post_question(E01, "window", "转办", "内容\r\n第二行")  # Windows line breaks are fine
+    consult.forward(WINDOW, q.id, "zrgh")
+    with pytest.raises(errors.Conflict):
+        consult.forward(WINDOW, q.id, "fgw")  # already forwarded, and the window still sees it
+    consult.reply(ZRGH, q.id, "答复")
+    consult.flag(SUPERVISOR, q.id, "late", "迟了")
+    with pytest.raises(errors.Conflict):
+        consult.flag(SUPERVISOR, q.id, "late", "再标一次")
+    closed = consult.post_question(E01, "window", "关闭后转办", "内容")
+    consult.close(E01, closed.id)
+    with pytest.raises(errors.Conflict):
+        consult.forward(WINDOW, closed.id, "zrgh")
+    rows, city = consult.stats(ZRGH, "2026-10")
+    assert city is None and [r.department for r in rows] == ["zrgh"]
+    workflow.create_plan(ADMIN, "p9", "会商项目", "E01", ProjectFacts("low_risk"))
+    with pytest.raises(errors.Invalid):
+        consult.open_case(SUPERVISOR, "p9", "t", "p", "window", [])
+    with pytest.raises(errors.Invalid):
+        consult.open_case(SUPERVISOR, "p9", "t", "p", "zrgh", [], target_date="2020-01-01")

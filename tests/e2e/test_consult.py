@@ -59,6 +59,13 @@ def test_consultation_refusals(suite):
     with pytest.raises(ApiError) as foreign:
         e01.post("/consultations", json={"department": "zrgh", "subject": "标题", "body": "内容", "project_id": other})
     assert foreign.value.status == 404
+    r = requests.post(
+        f"{suite.base}/api/v1/consultations",
+        data=b'{"department":"zrgh","subject":"x","body":"a\\ud800b"}',
+        headers={"Authorization": f"Bearer {e01.token}", "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert r.status_code == 400 and r.headers["Content-Type"].startswith("application/problem+json")
     q = e01.post("/consultations", json={"department": "zrgh", "subject": "标题", "body": "内容"})
     with pytest.raises(ApiError) as wrong_department:
         suite.login("fgw-officer").post(f"/consultations/{q['id']}/replies", json={"body": "我来答"})
