@@ -46,5 +46,5 @@ COPY --from=build /app/gen /app/gen
 WORKDIR /app
 USER 10001:10001
 # gateway HTTP; gRPC of workflow, intake, alerts-api; /metrics of each process.
-EXPOSE 8080 50051 50052 50053 50055 9100 9101 9102 9103 9105 9111 9112 9113 9115
+EXPOSE 8080 50051 50052 50053 50054 50055 9100 9101 9102 9103 9104 9105 9111 9112 9113 9114 9115 9116
 CMD ["python", "-m", "services.gateway.server"]

@@ -33,11 +33,11 @@ $(GEN_STAMP): $(PROTOS) $(STAMP)
 	@touch $@
 
 migrate: setup ## Apply every service's Alembic migrations (embedded SQLite or *_DATABASE_URL)
-	$(PY) -m kit.migrate workflow intake consult alerts gateway
+	$(PY) -m kit.migrate workflow intake consult rating alerts gateway
 
 run: setup ## Start the whole suite (manual clock, SQLite under var/, RabbitMQ if none answers), with demo data
 	@set -a && source $(RUN_ENV) && set +a && tools/ensure_rabbitmq.sh
-	@set -a && source $(RUN_ENV) && set +a && $(PY) -m kit.migrate workflow intake consult alerts gateway \
+	@set -a && source $(RUN_ENV) && set +a && $(PY) -m kit.migrate workflow intake consult rating alerts gateway \
 	  && $(PY) -m services.gateway.users --demo
 	@set -a && source $(RUN_ENV) && set +a && { $(VENV)/bin/honcho -f Procfile start; rc=$$?; \
 	  [ $$rc -eq 0 -o $$rc -eq 130 -o $$rc -eq 143 ] || exit $$rc; }

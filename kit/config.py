@@ -114,13 +114,13 @@ METRICS_ONLY_PORTS = {
     "consult-relay": 9113,
     "rating-relay": 9114,
     "alerts-worker": 9115,
+    "rating-worker": 9116,
 }
 
 
 def metrics_processes() -> tuple[str, ...]:
-    """Every process of the suite that serves `/metrics` (rating has no process yet)."""
-    servers = tuple(name for name in DEFAULT_PORTS if name != "rating")
-    return servers + tuple(name for name in METRICS_ONLY_PORTS if not name.startswith("rating"))
+    """Every process of the suite that serves `/metrics`."""
+    return tuple(DEFAULT_PORTS) + tuple(METRICS_ONLY_PORTS)
 
 
 def metrics_port(process: str) -> int:

@@ -64,6 +64,6 @@ def run_env(target_metadata: MetaData) -> None:
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:] or ["workflow", "intake", "consult", "alerts", "gateway"]:
+    for name in sys.argv[1:] or ["workflow", "intake", "consult", "rating", "alerts", "gateway"]:
         upgrade(name)
         print(f"migrated {name}: {config.database_url(name).split('@')[-1]}")

@@ -44,7 +44,12 @@ ROLE_ZH = {
     "service_team": "服务专班",
 }
 PHONE = re.compile(r"^1\d{10}$")
-SENDING = "sending"  # internal: claimed by a sender; shown as `queued`
+SENDING = "sending"
+NON_ITEM_EVENTS = (
+    "question.overdue",
+    "rating.bad_received",
+    "rectification.overdue",
+)  # internal: claimed by a sender; shown as `queued`
 
 
 class BadEvent(ValueError):
@@ -151,8 +156,8 @@ class Alerts:
 
     def _plan(self, session: Session, event_type: str, data: dict) -> list[Planned]:
         item = data.get("item") or {}
-        department = item.get("department") or (data.get("department") if event_type == "question.overdue" else None)
-        if not department or not (item.get("item_id") or data.get("question_id")):
+        department = item.get("department") or (data.get("department") if event_type in NON_ITEM_EVENTS else None)
+        if not department or not (item.get("item_id") or data.get("question_id") or data.get("rectification_id")):
             raise BadEvent(f"{event_type} without its subject and department")
         directory = session.scalars(
             select(Recipient).where(or_(Recipient.department == department, Recipient.role == "supervisor"))
@@ -170,6 +175,10 @@ class Alerts:
 
         if event_type == "question.overdue":
             return to("question_overdue", "supervisor" if data.get("escalate") else "contact")
+        if event_type == "rating.bad_received":
+            return to("bad_rating", "dept_head")
+        if event_type == "rectification.overdue":
+            return to("rectification_overdue", "dept_head")
         if event_type == "item.warning_started":
             return to("warning", "officer", fallback="contact")
         if event_type == "item.turned_red":
@@ -182,6 +191,19 @@ class Alerts:
         raise BadEvent(f"alerts does not handle {event_type}")
 
     def _subject(self, event_type: str, data: dict) -> tuple[str, str, dict[str, str]]:
+        if event_type in ("rating.bad_received", "rectification.overdue"):
+            dept = self.catalog.departments.get(data["department"])
+            return (
+                "rectification",
+                data["rectification_id"],
+                {
+                    "department": dept.name_zh if dept else data["department"],
+                    "department_code": data["department"],
+                    "subject": data.get("title", ""),
+                    "score": str(data.get("score", "")),
+                    "due": data.get("due_on", ""),
+                },
+            )
         if event_type == "question.overdue":
             dept = self.catalog.departments.get(data["department"])
             due = datetime.fromisoformat(data["due_at"]).astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M")

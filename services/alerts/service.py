@@ -47,6 +47,16 @@ class AlertsService:
     def on_question_overdue(self, event):
         self._send(self.alerts.handle(event))
 
+    @reliable_event_handler("rating", "rating.bad_received")
+    @retried(permanent=(BadEvent,))
+    def on_bad_rating(self, event):
+        self._send(self.alerts.handle(event))
+
+    @reliable_event_handler("rating", "rectification.overdue")
+    @retried(permanent=(BadEvent,))
+    def on_rectification_overdue(self, event):
+        self._send(self.alerts.handle(event))
+
     @reliable_event_handler("workflow", "item.decided")
     @retried(permanent=(BadEvent,))
     def on_decided(self, event):

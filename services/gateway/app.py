@@ -26,7 +26,7 @@ from services.gateway.metrics import RequestMetrics
 from services.gateway.users import gateway_sessions
 
 HERE = Path(__file__).resolve().parent
-BACKENDS = ("workflow", "intake", "consult", "alerts")
+BACKENDS = ("workflow", "intake", "consult", "rating", "alerts")
 
 
 class JsonResolver(Resolver):

@@ -8,13 +8,14 @@ from zhitong.alerts.v1 import alerts_pb2_grpc
 from zhitong.clock.v1 import clock_pb2_grpc
 from zhitong.consult.v1 import consult_pb2_grpc
 from zhitong.intake.v1 import intake_pb2_grpc
+from zhitong.rating.v1 import rating_pb2_grpc
 from zhitong.workflow.v1 import workflow_pb2_grpc
 
 from kit import config
 from kit.grpc_client import Client
 
 # Services whose clocks the manual-clock endpoint sets; each new service adds its name here.
-CLOCKED_SERVICES = ("workflow", "intake", "consult")
+CLOCKED_SERVICES = ("workflow", "intake", "consult", "rating")
 
 
 @cache
@@ -30,6 +31,11 @@ def intake() -> Client:
 @cache
 def consult() -> Client:
     return Client(consult_pb2_grpc.ConsultServiceStub, config.grpc_address("consult"))
+
+
+@cache
+def rating() -> Client:
+    return Client(rating_pb2_grpc.RatingServiceStub, config.grpc_address("rating"))
 
 
 @cache

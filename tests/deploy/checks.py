@@ -37,16 +37,20 @@ REQUIRED_ENV = {
     "workflow": {"WORKFLOW_DATABASE_URL", "ZHITONG_SERVICE_TOKEN"},
     "intake": {"INTAKE_DATABASE_URL", "ZHITONG_SERVICE_TOKEN"},
     "consult": {"CONSULT_DATABASE_URL", "ZHITONG_SERVICE_TOKEN"},
+    "rating": {"RATING_DATABASE_URL", "ZHITONG_SERVICE_TOKEN"},
     "alerts-api": {"ALERTS_DATABASE_URL", "ZHITONG_SERVICE_TOKEN"},
     "gateway": {"GATEWAY_DATABASE_URL", "ZHITONG_SERVICE_TOKEN", "ZHITONG_JWT_SECRET"},
     "workflow-relay": {"WORKFLOW_DATABASE_URL", "AMQP_URL"},
     "intake-relay": {"INTAKE_DATABASE_URL", "AMQP_URL"},
     "consult-relay": {"CONSULT_DATABASE_URL", "AMQP_URL"},
+    "rating-relay": {"RATING_DATABASE_URL", "AMQP_URL"},
     "alerts-worker": {"ALERTS_DATABASE_URL", "AMQP_URL"},
+    "rating-worker": {"RATING_DATABASE_URL", "AMQP_URL"},
     "zhitong-migrate": {
         "WORKFLOW_DATABASE_URL",
         "INTAKE_DATABASE_URL",
         "CONSULT_DATABASE_URL",
+        "RATING_DATABASE_URL",
         "ALERTS_DATABASE_URL",
         "GATEWAY_DATABASE_URL",
     },
@@ -407,11 +411,14 @@ SUITE_PROCESSES = (
     "workflow",
     "intake",
     "consult",
+    "rating",
     "alerts-api",
     "workflow-relay",
     "intake-relay",
     "consult-relay",
+    "rating-relay",
     "alerts-worker",
+    "rating-worker",
 )
 
 
@@ -419,9 +426,17 @@ def architecture_calls() -> set[tuple[str, str, int, str]]:
     """(from, to, port, protocol): the calls ARCHITECTURE.md draws, and nothing else."""
     calls = {("ingress-nginx", "gateway", 8080, "TCP")}
     calls |= {("gateway", "workflow", 50051, "TCP"), ("gateway", "intake", 50052, "TCP")}
-    calls |= {("gateway", "consult", 50053, "TCP"), ("gateway", "alerts-api", 50055, "TCP")}
+    calls |= {("gateway", "consult", 50053, "TCP"), ("gateway", "rating", 50054, "TCP")}
+    calls.add(("gateway", "alerts-api", 50055, "TCP"))
     calls |= {("intake", "workflow", 50051, "TCP"), ("consult", "workflow", 50051, "TCP")}
-    for process in ("workflow-relay", "intake-relay", "consult-relay", "alerts-worker"):
+    for process in (
+        "workflow-relay",
+        "intake-relay",
+        "consult-relay",
+        "rating-relay",
+        "alerts-worker",
+        "rating-worker",
+    ):
         calls.add((process, "zhitong-rabbitmq", 5672, "TCP"))
     for process in (*SUITE_PROCESSES, "zhitong-migrate"):
         calls.add((process, "zhitong-postgres", 5432, "TCP"))

@@ -151,7 +151,7 @@ MISTAKES = {
     "migrations of a service forgotten": (
         "base",
         workloads,
-        "kit.migrate workflow intake consult alerts gateway",
+        "kit.migrate workflow intake consult rating alerts gateway",
         lambda o: find(o, "Job", "zhitong-migrate")["spec"]["template"]["spec"]["containers"][0].update(
             command=["python", "-m", "kit.migrate", "workflow", "intake", "alerts", "gateway"]
         ),

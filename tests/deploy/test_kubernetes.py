@@ -35,7 +35,7 @@ def test_objects_match_their_schemas(variant):
 
 def test_workloads_are_hardened_probed_and_configured(variant):
     objects = list(render(variant))
-    assert len(checks.suite_workloads(objects)) == 10, "nine processes and the migration Job"
+    assert len(checks.suite_workloads(objects)) == 13, "twelve processes and the migration Job"
     problems = checks.workload_problems(objects)
     assert not problems, checks.as_text(problems)
 

@@ -88,11 +88,14 @@ def test_every_process_is_scraped_on_its_metrics_port():
         "workflow": config.DEFAULT_PORTS["workflow"][1],
         "intake": config.DEFAULT_PORTS["intake"][1],
         "consult": config.DEFAULT_PORTS["consult"][1],
+        "rating": config.DEFAULT_PORTS["rating"][1],
         "alerts-api": config.DEFAULT_PORTS["alerts"][1],
         "workflow-relay": config.METRICS_ONLY_PORTS["workflow-relay"],
         "intake-relay": config.METRICS_ONLY_PORTS["intake-relay"],
         "consult-relay": config.METRICS_ONLY_PORTS["consult-relay"],
+        "rating-relay": config.METRICS_ONLY_PORTS["rating-relay"],
         "alerts-worker": config.METRICS_ONLY_PORTS["alerts-worker"],
+        "rating-worker": config.METRICS_ONLY_PORTS["rating-worker"],
     }
     assert jobs == {job: [f"127.0.0.1:{port}"] for job, port in expected.items()}
     assert {PROCFILE_NAME.get(job) for job in jobs} == set(procfile()) - LOCAL_ONLY_PROCESSES, "every process"

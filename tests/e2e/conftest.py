@@ -25,7 +25,7 @@ from tests.conftest import free_port
 from tools.api import Api
 
 VENV_BIN = Path(sys.executable).parent
-PROCESS_PORTS = ("gateway", "workflow", "intake", "consult", "alerts")
+PROCESS_PORTS = ("gateway", "workflow", "intake", "consult", "rating", "alerts")
 METRICS = config.metrics_processes()
 
 
@@ -123,14 +123,14 @@ def start_suite(var: Path, amqp_url: str) -> Suite:
         ZHITONG_SWEEP_SECONDS="3600",  # sweeps come from clock changes in tests, not from the timer
         ALERTS_RETRY_BASE_SECONDS="1",
     )
-    for name in ("workflow", "intake", "consult", "alerts"):
+    for name in ("workflow", "intake", "consult", "rating", "alerts"):
         env[f"{name.upper()}_GRPC_ADDR"] = f"127.0.0.1:{ports[name]}"
     for name in METRICS:
         port = ports[f"metrics:{name}"] = free_port()
         env[f"{name.upper().replace('-', '_')}_METRICS_PORT"] = str(port)
     python = str(VENV_BIN / "python")
     subprocess.run(
-        [python, "-m", "kit.migrate", "workflow", "intake", "consult", "alerts", "gateway"],
+        [python, "-m", "kit.migrate", "workflow", "intake", "consult", "rating", "alerts", "gateway"],
         env=env,
         cwd=ROOT,
         check=True,
