@@ -38,6 +38,9 @@ def test_migrations_create_every_table(pg_url):
         },
         "intake": {"enterprises", "projects", "material_files", "stage_applications", "audit_entries"},
         "gateway": {"users"},
+        "consult": {"questions", "messages", "flags", "cases", "case_updates", "audit_entries", "outbox"},
+        "rating": {"invitations", "ratings", "rectifications", "revisits", "handled_events", "audit_entries", "outbox"},
+        "alerts": {"recipients", "templates", "sms_messages", "handled_events"},
     }
     for service, tables in expected.items():
         engine = create_engine(pg_url(service))
