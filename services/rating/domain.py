@@ -147,6 +147,14 @@ class Ratings:
             raise errors.Invalid("评分应为1至5的整数（5 非常满意 … 1 非常不满意）", field="score")
         comment = clean_text(comment, "评价意见", 1000, "comment", required=score <= 2, multiline=True)
         now = self.clock.now()
+        try:
+            return self._rate(actor, invitation_id, score, comment, now)
+        except IntegrityError:  # a concurrent rating of the same invitation won
+            raise errors.Conflict("已评价过，每项服务只能评价一次") from None
+
+    def _rate(
+        self, actor: Actor, invitation_id: str, score: int, comment: str, now
+    ) -> tuple[Rating, Rectification | None]:
         with transaction(self.sessions) as session:
             invitation = session.get(Invitation, invitation_id)
             if invitation is None or invitation.enterprise != actor.enterprise:
