@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import bisect
 import contextvars
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
 
@@ -193,3 +194,16 @@ _ZH = {h.value: getattr(h, "chinese", h.value) for h in chinese_calendar.Holiday
 
 def _zh_holiday(name: str) -> str:
     return _ZH.get(name, name)
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The local (Asia/Shanghai) start of a month written 'YYYY-MM' and of the month after; refuses anything else."""
+    from kit import errors
+    from kit.clock import LOCAL_TZ
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
+        raise errors.Invalid("月份格式应为 YYYY-MM", field="month")
+    year, m = map(int, month.split("-"))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise errors.Invalid(f"月份须在{FIRST_YEAR}年至{LAST_YEAR}年之间", field="month")
+    return datetime(year, m, 1, tzinfo=LOCAL_TZ), datetime(year + (m == 12), m % 12 + 1, 1, tzinfo=LOCAL_TZ)

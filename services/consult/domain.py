@@ -15,6 +15,7 @@ from zhitong.events.v1 import events_pb2 as ev
 
 from kit import audit, errors
 from kit.actor import HANDLER_ROLES, WINDOW, Actor
+from kit.calendar import month_bounds
 from kit.catalog import Catalog
 from kit.clock import LOCAL_TZ, Clock, local_today
 from kit.db import transaction
@@ -29,7 +30,6 @@ from services.consult.models import Outbox as OutboxTable
 SEE_ALL = ("supervisor", "admin")
 ASKERS = ("enterprise", "agent")
 FLAG_KINDS = {"late": "不及时", "perfunctory": "敷衍"}
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 URL = re.compile(r"^https?://\S{1,490}$")
 
 
@@ -238,7 +238,7 @@ class Consult:
         if department:
             query = query.where(Flag.department == department)
         if month:
-            start, end = self._month(month)
+            start, end = month_bounds(month)
             query = query.where(Flag.at >= start, Flag.at < end)
         with self.sessions() as session:
             return [(f, subject) for f, subject in session.execute(query)]
@@ -247,7 +247,7 @@ class Consult:
         """Per department, the questions due in the month: replied, replied on time, rates, and flags.
         Satisfaction comes from ratings and is not part of these figures."""
         scope = self._figures_scope(actor, "")
-        start, end = self._month(month)
+        start, end = month_bounds(month)
         on_time = sql_case((Question.first_reply_at <= Question.due_at, 1), else_=0)
         query = (
             select(Question.department, func.count(), func.count(Question.first_reply_at), func.sum(on_time))
@@ -579,15 +579,6 @@ class Consult:
     def _department_name(self, code: str) -> str:
         dept = self.catalog.departments.get(code)
         return dept.name_zh if dept else code
-
-    @staticmethod
-    def _month(month: str) -> tuple[datetime, datetime]:
-        if not MONTH.match(month or ""):
-            raise errors.Invalid("月份格式应为 YYYY-MM", field="month")
-        year, m = map(int, month.split("-"))
-        start = datetime(year, m, 1, tzinfo=LOCAL_TZ)
-        end = datetime(year + (m == 12), m % 12 + 1, 1, tzinfo=LOCAL_TZ)
-        return start, end
 
     def _question_event(self, session, event_type: str, q: Question) -> None:
         self.outbox.emit(

@@ -140,7 +140,7 @@ class ConsultServicer(consult_pb2_grpc.ConsultServiceServicer):
     def GetStats(self, request, context):
         rows, city = self.consult.stats(Actor.from_proto(request.actor), request.month)
         return pb.GetStatsResponse(
-            month=request.month, departments=[figures_pb(f) for f in rows], city=figures_pb(city)
+            month=request.month, departments=[figures_pb(f) for f in rows], city=figures_pb(city) if city else None
         )
 
     def OpenCase(self, request, context):

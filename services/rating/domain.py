@@ -4,7 +4,6 @@ Pure Python; used by the gRPC server and by the nameko worker (which never impor
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +15,7 @@ from zhitong.events.v1 import events_pb2 as ev
 
 from kit import audit, errors
 from kit.actor import HANDLER_ROLES, Actor
+from kit.calendar import month_bounds
 from kit.clock import LOCAL_TZ, Clock, local_today
 from kit.db import transaction
 from kit.outbox import Outbox
@@ -24,7 +24,6 @@ from services.rating.models import AuditEntry, HandledEvent, Invitation, Rating,
 from services.rating.models import Outbox as OutboxTable
 
 SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SEE_ALL = ("supervisor", "admin")
 
 
@@ -72,6 +71,7 @@ class Ratings:
         Idempotent: a redelivered event opens nothing new."""
         try:
             event_id, event_type, data = envelope["event_id"], envelope["type"], envelope["data"]
+            opened_at = datetime.fromisoformat(str(envelope["occurred_at"]).replace("Z", "+00:00"))
             if event_type == "item.decided":
                 if data["decision"] not in ("approved", "refused"):
                     return None
@@ -95,7 +95,7 @@ class Ratings:
                 )
             else:
                 raise BadEvent(f"rating does not handle {event_type}")
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise BadEvent(f"malformed event: {exc!r}") from None
         if not subject[3]:
             return None  # no enterprise to ask
@@ -107,7 +107,7 @@ class Ratings:
             enterprise=subject[3],
             project_id=subject[4],
             title=subject[5][:300],
-            opened_at=self.clock.now(),
+            opened_at=opened_at,
         )
         try:
             with transaction(self.sessions) as session:
@@ -142,7 +142,7 @@ class Ratings:
         """Rate the department of an invitation once. 1–2 need a comment and open a rectification, due in five
         working days, and warn the department head."""
         if actor.role != "enterprise":
-            raise errors.Forbidden("只有办事企业可以评价（帮办代办专员不能代为评价）")
+            raise errors.Forbidden("只有办事企业本身可以评价；帮办代办专员和工作人员不能代为评价")
         if score not in SCORES:
             raise errors.Invalid("评分应为1至5的整数（5 非常满意 … 1 非常不满意）", field="score")
         comment = clean_text(comment, "评价意见", 1000, "comment", required=score <= 2, multiline=True)
@@ -236,7 +236,7 @@ class Ratings:
         if department:
             query = query.where(Rating.department == department)
         if month:
-            start, end = _month(month)
+            start, end = month_bounds(month)
             query = query.where(Rating.at >= start, Rating.at < end)
         with self.sessions() as session:
             return list(session.scalars(query.limit(1000)))
@@ -245,7 +245,7 @@ class Ratings:
         """Per department and month: ratings, average, satisfaction rate (share of 4–5), bad ratings,
         rectifications due in the month and those answered and accepted on time."""
         scope = self._scope(actor, "")
-        start, end = _month(month)
+        start, end = month_bounds(month)
         satisfied = func.sum(func.cast(Rating.score >= 4, Integer))
         query = (
             select(
@@ -432,10 +432,3 @@ class Ratings:
                 raise errors.Forbidden("只能查看本部门的评价")
             return actor.department
         raise errors.Forbidden("无权查看评价统计")
-
-
-def _month(month: str) -> tuple[datetime, datetime]:
-    if not MONTH.match(month or ""):
-        raise errors.Invalid("月份格式应为 YYYY-MM", field="month")
-    year, m = map(int, month.split("-"))
-    return datetime(year, m, 1, tzinfo=LOCAL_TZ), datetime(year + (m == 12), m % 12 + 1, 1, tzinfo=LOCAL_TZ)

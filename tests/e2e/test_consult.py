@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 import requests
 
+from tests.e2e.conftest import wait_until
 from tests.e2e.test_alerts import SmsLog
 from tools.api import ApiError
 
@@ -42,8 +43,22 @@ def test_questions_replies_overdue_sms_and_flags(suite):
     stats = supervisor.get("/consultations/stats", params={"month": "2026-11"})
     (zrgh_row,) = [d for d in stats["departments"] if d["department"] == "zrgh"]
     assert zrgh_row["due"] >= 2 and zrgh_row["replied_on_time"] >= 1 and zrgh_row["perfunctory_flags"] == 1
-    assert "satisfaction_rate" not in zrgh_row  # ratings are not there yet: absent, not zero
+    assert "satisfaction_rate" not in zrgh_row  # nobody rated an answer yet: absent, not zero
+    invitation = wait_until(
+        lambda: next(
+            (i for i in e01.get("/ratings/invitations")["invitations"] if i["subject_id"] == answered["id"]), None
+        ),
+        30,
+        "the invitation to rate the answer",
+    )
+    assert invitation["opened_at"].startswith("2026-11-02T15:00")  # when the answer came, in suite time
+    e01.post("/ratings", json={"invitation_id": invitation["id"], "score": 4})
+    stats = supervisor.get("/consultations/stats", params={"month": "2026-11"})
+    (zrgh_row,) = [d for d in stats["departments"] if d["department"] == "zrgh"]
+    assert zrgh_row["satisfaction_rate"] == 1.0
     assert [f["note"] for f in zrgh.get("/consultations/flags")["flags"]] == ["答复过于笼统"]
+    own = zrgh.get("/consultations/stats", params={"month": "2026-11"})
+    assert [d["department"] for d in own["departments"]] == ["zrgh"] and own["city"] is None
     assert silent["id"] in {q["id"] for q in zrgh.get("/consultations", params={"overdue": "true"})["consultations"]}
 
 

@@ -35,6 +35,7 @@ def decided(item_id="item-1", decision="approved", enterprise="E01", event_id=No
     return {
         "event_id": event_id or str(uuid.uuid4()),
         "type": "item.decided",
+        "occurred_at": "2026-10-12T02:00:00Z",
         "data": {
             "decision": decision,
             "item": {

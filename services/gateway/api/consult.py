@@ -5,6 +5,7 @@ from __future__ import annotations
 from zhitong.consult.v1 import consult_pb2 as cpb
 
 from services.gateway import clients, views
+from services.gateway.api import ratings
 from services.gateway.auth import actor_pb
 
 
@@ -152,5 +153,15 @@ def flags(department=None, month=None):
 
 def stats(month):
     found = clients.consult().call("GetStats", cpb.GetStatsRequest(actor=actor_pb(), month=month))
-    # Satisfaction comes from ratings (a later service); until then it is absent, not zero.
-    return {"month": found.month, "departments": [figures(f) for f in found.departments], "city": figures(found.city)}
+    satisfaction = ratings.question_satisfaction(month)  # absent for a department whose answers nobody rated
+    departments = []
+    for f in found.departments:
+        row = figures(f)
+        if f.department in satisfaction:
+            row["satisfaction_rate"] = satisfaction[f.department]
+        departments.append(row)
+    return {
+        "month": found.month,
+        "departments": departments,
+        "city": figures(found.city) if found.HasField("city") else None,  # a department sees only its own row
+    }
