@@ -35,3 +35,17 @@ class Actor:
 
 
 SYSTEM = Actor("system", "system")
+
+
+def department_scope(actor: Actor, department: str, what: str) -> str:
+    """The department whose figures the actor may read: any (or all, when empty) for supervisors, admins and ops;
+    only their own for a department's officers and head. `what` names the figures in the refusal."""
+    from kit import errors
+
+    if actor.role in ("supervisor", "admin", "ops"):
+        return department
+    if actor.role in HANDLER_ROLES:
+        if department and department != actor.department:
+            raise errors.Forbidden(f"只能查看本部门的{what}")
+        return actor.department
+    raise errors.Forbidden(f"无权查看{what}")

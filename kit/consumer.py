@@ -69,3 +69,31 @@ def retried(attempts: int = 3, first_delay: float = 0.2, permanent: tuple[type[B
         return wrapper
 
     return decorate
+
+
+def run_worker(service_class, process: str, max_workers: int = 10) -> None:
+    """The body of a nameko worker's `main()`: JSON logs, `/metrics`, the service, and a clean stop on SIGTERM.
+    The worker module has applied eventlet's monkey patch before importing this module."""
+    import signal
+
+    import eventlet.event
+    from nameko.runners import ServiceRunner
+
+    from kit import config, logs, metrics
+
+    logs.setup(process)
+    runner = ServiceRunner(
+        {
+            "AMQP_URI": config.text("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+            "max_workers": max_workers,
+            "serializer": "json",
+        }
+    )
+    runner.add_service(service_class)
+    stop = eventlet.event.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.ready() or stop.send(True))
+    metrics.serve_metrics(config.metrics_port(process))
+    runner.start()
+    stop.wait()
+    runner.stop()

@@ -17,6 +17,21 @@ from kit.migrate import upgrade
 PG_ADMIN_URL = os.environ.get("ZHITONG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+class LibraryCalendars:
+    """A calendar store without admin-loaded years (what workflow serves when nobody loaded one)."""
+
+    def __init__(self):
+        from kit.calendar import WorkingCalendar
+
+        self._calendar = WorkingCalendar()
+
+    def calendar(self, around=None):
+        return self._calendar
+
+    def invalidate(self):
+        pass
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as s:

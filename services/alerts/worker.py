@@ -11,14 +11,11 @@ with warnings.catch_warnings():
 
 eventlet.monkey_patch()
 
-import signal  # noqa: E402
 
-import eventlet.event  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
-
-from kit import config, logs, metrics  # noqa: E402
+from kit import config  # noqa: E402
 from kit.catalog import load_catalog  # noqa: E402
 from kit.clock import create_clock  # noqa: E402
+from kit.consumer import run_worker  # noqa: E402
 from kit.db import make_engine, session_factory  # noqa: E402
 from services.alerts.domain import AlertPolicy, Alerts  # noqa: E402
 from services.alerts.providers import create_provider  # noqa: E402
@@ -49,22 +46,7 @@ def create_alerts() -> Alerts:
 def main() -> None:
     from services.alerts.service import AlertsService
 
-    logs.setup(NAME)
-    runner = ServiceRunner(
-        {
-            "AMQP_URI": config.text("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
-            "max_workers": config.integer("ALERTS_WORKERS", 10),
-            "serializer": "json",
-        }
-    )
-    runner.add_service(AlertsService)
-    stop = eventlet.event.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.ready() or stop.send(True))
-    metrics.serve_metrics(config.metrics_port("alerts-worker"))
-    runner.start()
-    stop.wait()
-    runner.stop()
+    run_worker(AlertsService, "alerts-worker", max_workers=config.integer("ALERTS_WORKERS", 10))
 
 
 if __name__ == "__main__":

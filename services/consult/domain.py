@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from zhitong.events.v1 import events_pb2 as ev
 
 from kit import audit, errors
-from kit.actor import HANDLER_ROLES, WINDOW, Actor
+from kit.actor import HANDLER_ROLES, WINDOW, Actor, department_scope
 from kit.calendar import month_bounds
 from kit.catalog import Catalog
 from kit.clock import LOCAL_TZ, Clock, local_today
@@ -233,7 +233,7 @@ class Consult:
 
     def list_flags(self, actor: Actor, department: str = "", month: str = "") -> list[tuple[Flag, str]]:
         """Flags with the question's subject, per department (supervisors: all; a department: its own)."""
-        department = self._figures_scope(actor, department)
+        department = department_scope(actor, department, "统计数据")
         query = select(Flag, Question.subject).join(Question, Question.id == Flag.question_id).order_by(Flag.at.desc())
         if department:
             query = query.where(Flag.department == department)
@@ -246,7 +246,7 @@ class Consult:
     def stats(self, actor: Actor, month: str) -> tuple[list[Figures], Figures | None]:
         """Per department, the questions due in the month: replied, replied on time, rates, and flags.
         Satisfaction comes from ratings and is not part of these figures."""
-        scope = self._figures_scope(actor, "")
+        scope = department_scope(actor, "", "统计数据")
         start, end = month_bounds(month)
         on_time = sql_case((Question.first_reply_at <= Question.due_at, 1), else_=0)
         query = (
@@ -560,15 +560,6 @@ class Consult:
         return (actor.role == "enterprise" and actor.enterprise == question.enterprise) or (
             actor.role == "agent" and actor.username == question.asker
         )
-
-    def _figures_scope(self, actor: Actor, department: str) -> str:
-        if actor.role in (*SEE_ALL, "ops"):
-            return department
-        if actor.role in HANDLER_ROLES:
-            if department and department != actor.department:
-                raise errors.Forbidden("只能查看本部门的数据")
-            return actor.department
-        raise errors.Forbidden("无权查看统计数据")
 
     def _check_department(self, code: str, field_name: str = "department", window: bool = True) -> None:
         if code not in self.catalog.departments:

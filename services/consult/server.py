@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import time
 
 from prometheus_client import Gauge
@@ -14,6 +13,7 @@ from kit.catalog import load_catalog
 from kit.clock import Clock, create_clock
 from kit.db import make_engine, reachable, session_factory
 from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_service
+from kit.periodic import Periodic
 from kit.remote_calendar import RemoteCalendarStore
 from kit.workflow_port import WorkflowPort, grpc_workflow
 from services.consult.domain import Consult
@@ -44,29 +44,20 @@ def create_consult(
 
 def create_server(consult: Consult | None = None, port: int | None = None) -> GrpcService:
     consult = consult or create_consult()
-    stop = threading.Event()
-    interval = config.number("ZHITONG_SWEEP_SECONDS", 60)
-    lock = threading.Lock()
 
     def sweep() -> None:
-        with lock:
-            try:
-                counts = consult.sweep()
-                if any(counts.values()):
-                    log.info("overdue sweep: %s", counts)
-                QUESTIONS_OVERDUE.clear()
-                for department, n in consult.overdue_by_department():
-                    QUESTIONS_OVERDUE.labels(department).set(n)
-            except Exception:
-                log.exception("overdue sweep failed")
+        counts = consult.sweep()
+        if any(counts.values()):
+            log.info("overdue sweep: %s", counts)
+        QUESTIONS_OVERDUE.clear()
+        for department, n in consult.overdue_by_department():
+            QUESTIONS_OVERDUE.labels(department).set(n)
 
-    def loop() -> None:
-        while not stop.wait(interval):
-            sweep()
+    sweeper = Periodic("consult-sweeper", sweep, config.number("ZHITONG_SWEEP_SECONDS", 60))
 
     def on_clock_change() -> None:
         consult.calendars.invalidate()
-        sweep()
+        sweeper.run_once()
 
     server = create_grpc_server(
         NAME,
@@ -82,8 +73,8 @@ def create_server(consult: Consult | None = None, port: int | None = None) -> Gr
         on_clock_change=[on_clock_change],
         ready_checks=[lambda: reachable(consult.sessions.kw["bind"])],
     )
-    server.on_start.append(threading.Thread(target=loop, name="consult-sweeper", daemon=True).start)
-    server.on_stop.append(stop.set)
+    server.on_start.append(sweeper.start)
+    server.on_stop.append(sweeper.stop)
     return server
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from zhitong.events.v1 import events_pb2 as ev
 
 from kit import audit, errors
-from kit.actor import HANDLER_ROLES, Actor
+from kit.actor import HANDLER_ROLES, Actor, department_scope
 from kit.calendar import month_bounds
 from kit.clock import LOCAL_TZ, Clock, local_today
 from kit.db import transaction
@@ -232,7 +232,7 @@ class Ratings:
         if actor.role == "enterprise":
             query = query.where(Rating.enterprise == actor.enterprise)
         else:
-            department = self._scope(actor, department)
+            department = department_scope(actor, department, "评价")
         if department:
             query = query.where(Rating.department == department)
         if month:
@@ -244,7 +244,7 @@ class Ratings:
     def stats(self, actor: Actor, month: str) -> list[Figures]:
         """Per department and month: ratings, average, satisfaction rate (share of 4–5), bad ratings,
         rectifications due in the month and those answered and accepted on time."""
-        scope = self._scope(actor, "")
+        scope = department_scope(actor, "", "评价")
         start, end = month_bounds(month)
         satisfied = func.sum(func.cast(Rating.score >= 4, Integer))
         query = (
@@ -295,7 +295,7 @@ class Ratings:
     def rectifications(self, actor: Actor, department: str = "", status: str = "") -> list[Rectification]:
         if status and status not in ("open", "responded", "accepted", "revisited"):
             raise errors.Invalid("状态只能是 open、responded、accepted 或 revisited", field="status")
-        department = self._scope(actor, department)
+        department = department_scope(actor, department, "评价")
         query = select(Rectification).options(selectinload(Rectification.rating)).order_by(Rectification.due_on)
         if department:
             query = query.where(Rectification.department == department)
@@ -423,12 +423,3 @@ class Ratings:
             )
             self.outbox.emit_many(session, rows)
         return len(rows)
-
-    def _scope(self, actor: Actor, department: str) -> str:
-        if actor.role in (*SEE_ALL, "ops"):
-            return department
-        if actor.role in HANDLER_ROLES:
-            if department and department != actor.department:
-                raise errors.Forbidden("只能查看本部门的评价")
-            return actor.department
-        raise errors.Forbidden("无权查看评价统计")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from zhitong.rating.v1 import rating_pb2, rating_pb2_grpc
 
@@ -11,6 +10,7 @@ from kit import config
 from kit.clock import Clock, create_clock
 from kit.db import make_engine, reachable, session_factory
 from kit.grpc_server import GrpcService, Registration, create_grpc_server, run_service
+from kit.periodic import Periodic
 from kit.remote_calendar import RemoteCalendarStore
 from services.rating.domain import Ratings
 from services.rating.servicer import RatingServicer
@@ -30,20 +30,12 @@ def create_ratings(clock: Clock | None = None, database_url: str | None = None, 
 
 def create_server(ratings: Ratings | None = None, port: int | None = None) -> GrpcService:
     ratings = ratings or create_ratings()
-    stop = threading.Event()
-    lock = threading.Lock()
 
     def sweep() -> None:
-        with lock:
-            try:
-                if ratings.sweep():
-                    log.info("rectifications overdue announced")
-            except Exception:
-                log.exception("rectification sweep failed")
+        if ratings.sweep():
+            log.info("rectifications overdue announced")
 
-    def loop() -> None:
-        while not stop.wait(config.number("ZHITONG_SWEEP_SECONDS", 60)):
-            sweep()
+    sweeper = Periodic("rating-sweeper", sweep, config.number("ZHITONG_SWEEP_SECONDS", 60))
 
     server = create_grpc_server(
         NAME,
@@ -56,11 +48,11 @@ def create_server(ratings: Ratings | None = None, port: int | None = None) -> Gr
         ],
         clock=ratings.clock,
         port=port,
-        on_clock_change=[sweep],
+        on_clock_change=[sweeper.run_once],
         ready_checks=[lambda: reachable(ratings.sessions.kw["bind"])],
     )
-    server.on_start.append(threading.Thread(target=loop, name="rating-sweeper", daemon=True).start)
-    server.on_stop.append(stop.set)
+    server.on_start.append(sweeper.start)
+    server.on_stop.append(sweeper.stop)
     return server
 
 

@@ -11,15 +11,12 @@ with warnings.catch_warnings():
 
 eventlet.monkey_patch()
 
-import signal  # noqa: E402
 
-import eventlet.event  # noqa: E402
 from nameko.extensions import DependencyProvider  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
 
-from kit import config, logs, metrics  # noqa: E402
+from kit import config  # noqa: E402
 from kit.clock import create_clock  # noqa: E402
-from kit.consumer import reliable_event_handler, retried  # noqa: E402
+from kit.consumer import reliable_event_handler, retried, run_worker  # noqa: E402
 from kit.db import make_engine, session_factory  # noqa: E402
 from services.rating.domain import BadEvent, Ratings  # noqa: E402
 
@@ -53,22 +50,7 @@ class RatingWorker:
 
 
 def main() -> None:
-    logs.setup(f"{NAME}-worker")
-    runner = ServiceRunner(
-        {
-            "AMQP_URI": config.text("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
-            "max_workers": 10,
-            "serializer": "json",
-        }
-    )
-    runner.add_service(RatingWorker)
-    stop = eventlet.event.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.ready() or stop.send(True))
-    metrics.serve_metrics(config.metrics_port("rating-worker"))
-    runner.start()
-    stop.wait()
-    runner.stop()
+    run_worker(RatingWorker, "rating-worker", max_workers=10)
 
 
 if __name__ == "__main__":

@@ -2,24 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from kit.calendar import WorkingCalendar
 from kit.workflow_port import local_workflow
 from services.consult.server import create_consult
 from services.workflow.server import create_workflow
 from services.workflow.servicer import WorkflowServicer
-
-
-class LibraryCalendars:
-    """The calendar without admin-loaded years (what workflow serves when nobody loaded one)."""
-
-    def __init__(self):
-        self._calendar = WorkingCalendar()
-
-    def calendar(self, around=None):
-        return self._calendar
-
-    def invalidate(self):
-        pass
+from tests.conftest import LibraryCalendars
 
 
 @pytest.fixture

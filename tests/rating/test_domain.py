@@ -9,20 +9,14 @@ from sqlalchemy import select
 
 from kit import errors
 from kit.actor import Actor
-from kit.calendar import WorkingCalendar
 from services.rating.models import Outbox
 from services.rating.server import create_ratings
-from tests.conftest import local
+from tests.conftest import LibraryCalendars, local
 
 E01 = Actor("e01", "enterprise", enterprise="E01")
 E02 = Actor("e02", "enterprise", enterprise="E02")
 ZRGH = Actor("zrgh-officer", "officer", department="zrgh")
 SUPERVISOR = Actor("supervisor", "supervisor")
-
-
-class LibraryCalendars:
-    def calendar(self, around=None):
-        return WorkingCalendar()
 
 
 @pytest.fixture
