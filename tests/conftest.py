@@ -4,6 +4,7 @@ integration tests."""
 from __future__ import annotations
 
 import os
+import random
 import socket
 import uuid
 from datetime import datetime
@@ -32,11 +33,28 @@ class LibraryCalendars:
         pass
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different TCP ports nobody listens on right now, outside the range the kernel hands out to outgoing
+    connections (so that a client socket of another process cannot take one before the test's server binds it)."""
+    held: list[socket.socket] = []
+    try:
+        while len(held) < count:
+            candidate = socket.socket()
+            try:
+                candidate.bind(("127.0.0.1", random.randint(20000, 32000)))
+            except OSError:
+                candidate.close()
+                continue
+            held.append(candidate)
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def local(text: str) -> datetime:

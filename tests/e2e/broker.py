@@ -10,13 +10,13 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import free_ports
 
 
 class OwnBroker:
     def __init__(self):
         self.node = f"zt{uuid.uuid4().hex[:8]}@localhost"
-        self.port, self.dist_port = free_port(), free_port()
+        self.port, self.dist_port = free_ports(2)
         self.base = Path(tempfile.mkdtemp(prefix="zhitong-rabbit-", dir="/tmp"))
         for sub in ("log", "mnesia"):
             (self.base / sub).mkdir()

@@ -21,7 +21,7 @@ import pytest
 from kit import config
 from kit.clock import LOCAL_TZ
 from kit.config import ROOT
-from tests.conftest import free_port
+from tests.conftest import free_ports
 from tools.api import Api
 
 VENV_BIN = Path(sys.executable).parent
@@ -113,7 +113,8 @@ class Suite:
 
 
 def start_suite(var: Path, amqp_url: str) -> Suite:
-    ports = {name: free_port() for name in PROCESS_PORTS}
+    names = [*PROCESS_PORTS, *(f"metrics:{name}" for name in METRICS)]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     env = {**os.environ, **run_env()}
     env.update(
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -126,8 +127,7 @@ def start_suite(var: Path, amqp_url: str) -> Suite:
     for name in ("workflow", "intake", "consult", "rating", "alerts"):
         env[f"{name.upper()}_GRPC_ADDR"] = f"127.0.0.1:{ports[name]}"
     for name in METRICS:
-        port = ports[f"metrics:{name}"] = free_port()
-        env[f"{name.upper().replace('-', '_')}_METRICS_PORT"] = str(port)
+        env[f"{name.upper().replace('-', '_')}_METRICS_PORT"] = str(ports[f"metrics:{name}"])
     python = str(VENV_BIN / "python")
     subprocess.run(
         [python, "-m", "kit.migrate", "workflow", "intake", "consult", "rating", "alerts", "gateway"],
