@@ -58,8 +58,10 @@ test-integration: setup ## Integration tests on the machine's PostgreSQL
 test-e2e: setup ## End-to-end tests: the suite started as `make run` starts it, driven through the gateway
 	$(PY) -m pytest -q tests -m e2e
 
-bench: setup ## Benchmarks: one workflow sweep over 1,000,000 open items on PostgreSQL
+bench: setup ## Benchmarks on PostgreSQL: a sweep over 1,000,000 open items; the dashboard over 200,000 projects
+	@tools/ensure_rabbitmq.sh
 	$(PY) -m tools.bench_sweep
+	$(PY) -m tools.bench_dashboard
 
 k8s-check: setup ## Render and validate deploy/: kustomize variants, kubernetes-validate --strict, CRD fields, promtool
 	$(PY) -m pytest -q tests/deploy

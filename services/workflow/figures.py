@@ -135,10 +135,11 @@ class Figures:
             .group_by(ProjectPlan.project_type)
         )
         asked = select(func.coalesce(func.sum(ProjectPlan.materials_asked), 0))
+        state = open_state()  # one expression, so that GROUP BY repeats the same bound values
         items = (
-            select(ItemInstance.department, open_state(), func.count())
+            select(ItemInstance.department, state, func.count())
             .where(ItemInstance.status.in_(rules.OPEN_STATUSES))
-            .group_by(ItemInstance.department, open_state())
+            .group_by(ItemInstance.department, state)
         )
         if scope:
             involved = exists().where(ItemInstance.project_id == ProjectPlan.id, ItemInstance.department == scope)
