@@ -123,3 +123,24 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         return pb.SubmitStageResponse(
             project_id=request.project_id, stage=request.stage, status=status, deferred_materials=deferred
         )
+
+    def ListProjectHistory(self, request, context):
+        entries = self.intake.project_history(Actor.from_proto(request.actor), request.project_id)
+        return pb.ListProjectHistoryResponse(
+            entries=[
+                pb.AuditEntry(
+                    at=timestamp(e.at),
+                    actor=e.actor,
+                    actor_role=e.actor_role,
+                    on_behalf_of=e.on_behalf_of,
+                    action=e.action,
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    reason=e.reason,
+                    subject_type=e.subject_type,
+                    subject_id=e.subject_id,
+                    project_id=e.project_id,
+                )
+                for e in entries
+            ]
+        )
