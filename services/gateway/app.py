@@ -39,6 +39,8 @@ class JsonResolver(Resolver):
         @functools.wraps(handler)
         def json_handler(*args, **kwargs):
             result = handler(*args, **kwargs)
+            if isinstance(result, tuple) and len(result) == 3:
+                return result  # the handler chose its content type (e.g. a printable HTML page)
             body, status = result if isinstance(result, tuple) else (result, 200)
             return body, status, {"Content-Type": "application/json"}
 

@@ -136,7 +136,7 @@ def span_pb(span: Span) -> pb.DateSpan:
     return pb.DateSpan(accept=day(span.accept), finish=day(span.finish))
 
 
-def plan_pb(v: ApprovalPlanView, material_names: dict[str, str]) -> pb.ApprovalPlan:
+def plan_pb(v: ApprovalPlanView, material_names: dict[str, str], department_names: dict[str, str]) -> pb.ApprovalPlan:
     p, s = v.project, v.schedule
     return pb.ApprovalPlan(
         project_id=p.id,
@@ -170,6 +170,7 @@ def plan_pb(v: ApprovalPlanView, material_names: dict[str, str]) -> pb.ApprovalP
                         code=i.item.code,
                         name_zh=i.item.name_zh,
                         department=i.item.department,
+                        department_name=department_names.get(i.item.department, i.item.department),
                         effective_days=i.item.effective_days,
                         materials=[pb.Material(code=m, name_zh=material_names.get(m, m)) for m in i.item.materials],
                         status=i.item.status,
@@ -371,11 +372,11 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
 
     def SetTargetStart(self, request, context):
         view = self.workflow.set_target_start(actor_of(request.actor), request.project_id, request.target_start)
-        return pb.SetTargetStartResponse(plan=plan_pb(view, self._material_names()))
+        return pb.SetTargetStartResponse(plan=plan_pb(view, *self._names()))
 
     def GetApprovalPlan(self, request, context):
         view = self.workflow.approval_plan(actor_of(request.actor), request.project_id)
-        return pb.GetApprovalPlanResponse(plan=plan_pb(view, self._material_names()))
+        return pb.GetApprovalPlanResponse(plan=plan_pb(view, *self._names()))
 
     def ListProjectHistory(self, request, context):
         entries = self.workflow.project_history(actor_of(request.actor), request.project_id)
@@ -416,5 +417,9 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         names = self.workflow.category_names()
         return pb.ListFollowUpsResponse(follow_ups=[follow_up_pb(f, names) for f in rows])
 
-    def _material_names(self) -> dict[str, str]:
-        return {m.code: m.name_zh for m in self.workflow.catalog.materials.values()}
+    def _names(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Material and department names of the catalog."""
+        cat = self.workflow.catalog
+        return {m.code: m.name_zh for m in cat.materials.values()}, {
+            d.code: d.name_zh for d in cat.departments.values()
+        }
