@@ -1255,8 +1255,11 @@ class Workflow:
         with self.sessions() as session:
             return list(session.scalars(select(FollowUpCategory).order_by(FollowUpCategory.code)))
 
-    def put_follow_up_category(self, actor: Actor, code: str, name_zh: str) -> tuple[FollowUpCategory, bool]:
-        """Add a category, or rename one; admins only. Returns it and whether it is new."""
+    def put_follow_up_category(
+        self, actor: Actor, code: str, name_zh: str, create: bool | None = None
+    ) -> tuple[FollowUpCategory, bool]:
+        """Add a category, or rename one; admins only. `create` True insists on a new code, False on an existing
+        one, None takes either. Returns the category and whether it is new."""
         if actor.role != "admin":
             raise errors.Forbidden("只有系统管理员可以维护后续跟踪服务类别")
         code = (code or "").strip()
@@ -1266,6 +1269,10 @@ class Workflow:
         with transaction(self.sessions) as session:
             row = session.get(FollowUpCategory, code)
             created = row is None
+            if create is True and not created:
+                raise errors.AlreadyExists(f"类别编号“{code}”已存在；修改名称请用 PUT", code=code)
+            if create is False and created:
+                raise errors.NotFound(f"后续跟踪服务类别“{code}”不存在")
             old = "" if created else row.name_zh
             if created:
                 row = FollowUpCategory(code=code)

@@ -391,7 +391,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
 
     def PutFollowUpCategory(self, request, context):
         row, created = self.workflow.put_follow_up_category(
-            actor_of(request.actor), request.category.code, request.category.name_zh
+            actor_of(request.actor), request.category.code, request.category.name_zh, request.create
         )
         return pb.PutFollowUpCategoryResponse(
             category=pb.FollowUpCategory(code=row.code, name_zh=row.name_zh), created=created

@@ -224,3 +224,14 @@ def test_warnings_of_a_project_carry_its_service_team(workflow, clock):
         {"name": "吴科长", "phone": "13900000002", "role": "member"},
         {"name": "郑工", "phone": "13900000003", "role": "member"},
     ]
+
+
+def test_creating_a_taken_category_or_renaming_an_unknown_one_is_refused(workflow):
+    workflow.put_follow_up_category(ADMIN, "policy", "政策兑现", create=True)
+    with pytest.raises(errors.AlreadyExists):
+        workflow.put_follow_up_category(ADMIN, "policy", "政策落实", create=True)
+    with pytest.raises(errors.NotFound):
+        workflow.put_follow_up_category(ADMIN, "hiring", "用工招聘", create=False)
+    assert workflow.put_follow_up_category(ADMIN, "policy", "政策落实", create=False)[0].name_zh == "政策落实"
+    with pytest.raises(errors.NotFound):
+        workflow.delete_follow_up_category(ADMIN, "hiring")

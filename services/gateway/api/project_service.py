@@ -124,25 +124,22 @@ def categories():
     return {"categories": [{"code": c.code, "name_zh": c.name_zh} for c in found.categories]}
 
 
-def _put_category(code: str, name_zh: str):
-    return clients.workflow().call(
+def _put_category(code: str, name_zh: str, create: bool) -> dict:
+    done = clients.workflow().call(
         "PutFollowUpCategory",
-        wpb.PutFollowUpCategoryRequest(actor=actor_pb(), category=wpb.FollowUpCategory(code=code, name_zh=name_zh)),
+        wpb.PutFollowUpCategoryRequest(
+            actor=actor_pb(), category=wpb.FollowUpCategory(code=code, name_zh=name_zh), create=create
+        ),
     )
+    return {"code": done.category.code, "name_zh": done.category.name_zh}
 
 
 def create_category(body):
-    if any(c["code"] == body["code"] for c in categories()["categories"]):
-        raise Problem(409, f"类别编号“{body['code'][:40]}”已存在；修改名称请用 PUT", code=body["code"][:40])
-    done = _put_category(body["code"], body["name_zh"])
-    return {"code": done.category.code, "name_zh": done.category.name_zh}, 201
+    return _put_category(body["code"], body["name_zh"], create=True), 201
 
 
 def rename_category(code, body):
-    if not any(c["code"] == code for c in categories()["categories"]):
-        raise Problem(404, f"后续跟踪服务类别“{code[:40]}”不存在")
-    done = _put_category(code, body["name_zh"])
-    return {"code": done.category.code, "name_zh": done.category.name_zh}
+    return _put_category(code, body["name_zh"], create=False)
 
 
 def delete_category(code):
