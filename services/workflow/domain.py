@@ -1007,15 +1007,15 @@ class Workflow:
     def _team_contacts(session: Session, project_ids: set[str]) -> dict[str, list[dict]]:
         """events.v1.TeamContact lists of the service teams of these projects."""
         teams: dict[str, list[dict]] = {}
-        if not project_ids:
-            return teams
-        query = (
-            select(ServiceTeamMember)
-            .where(ServiceTeamMember.project_id.in_(project_ids))
-            .order_by(ServiceTeamMember.project_id, ServiceTeamMember.position)
-        )
-        for m in session.scalars(query):
-            teams.setdefault(m.project_id, []).append({"name": m.name, "phone": m.phone, "role": m.role})
+        ids = sorted(project_ids)
+        for start in range(0, len(ids), 1000):  # bounded IN lists, however many projects a sweep touches
+            query = (
+                select(ServiceTeamMember)
+                .where(ServiceTeamMember.project_id.in_(ids[start : start + 1000]))
+                .order_by(ServiceTeamMember.project_id, ServiceTeamMember.position)
+            )
+            for m in session.scalars(query):
+                teams.setdefault(m.project_id, []).append({"name": m.name, "phone": m.phone, "role": m.role})
         return teams
 
     @staticmethod
