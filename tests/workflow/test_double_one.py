@@ -235,3 +235,21 @@ def test_creating_a_taken_category_or_renaming_an_unknown_one_is_refused(workflo
     assert workflow.put_follow_up_category(ADMIN, "policy", "政策落实", create=False)[0].name_zh == "政策落实"
     with pytest.raises(errors.NotFound):
         workflow.delete_follow_up_category(ADMIN, "hiring")
+
+
+def test_a_plan_counted_in_an_unpublished_year_says_so(workflow, clock):
+    """2027's holidays are not published in the library: counting back from a start in March 2027 uses the
+    Monday–Friday fallback for 2027 and the plan carries the calendar warning; once an admin loads 2027 it does
+    not."""
+    clock.set(local("2026-12-01 10:00"))
+    p05(workflow)
+    plan = workflow.set_target_start(SUPERVISOR, "p05", "2027-03-01")
+    assert "2027年" in plan.calendar_warning
+    workflow.put_calendar_year(ADMIN, 2027, ["2027-02-15", "2027-02-16"], ["2027-02-20"])
+    again = workflow.approval_plan(SUPERVISOR, "p05")
+    assert again.calendar_warning == ""
+    # S3 must finish Friday 26 February 2027; 5 days back: 25, 24, 23, 22 and the loaded working Saturday 20
+    # February, so it must be accepted on that Saturday (on the fallback it would be Friday 19 February)
+    s3 = next(s for s in again.schedule.stages if s.code == "S3")
+    assert (s3.latest.accept, s3.latest.finish) == (date(2027, 2, 20), date(2027, 2, 26))
+    assert next(s for s in plan.schedule.stages if s.code == "S3").latest.accept == date(2027, 2, 19)
