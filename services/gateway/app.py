@@ -13,7 +13,7 @@ from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from flask import redirect
+from flask import Response, redirect
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from python_multipart.exceptions import MultipartParseError
 from starlette.exceptions import HTTPException
@@ -39,8 +39,8 @@ class JsonResolver(Resolver):
         @functools.wraps(handler)
         def json_handler(*args, **kwargs):
             result = handler(*args, **kwargs)
-            if isinstance(result, tuple) and len(result) == 3:
-                return result  # the handler chose its content type (e.g. a printable HTML page)
+            if isinstance(result, Response):  # a page or a file, already typed
+                return result
             body, status = result if isinstance(result, tuple) else (result, 200)
             return body, status, {"Content-Type": "application/json"}
 

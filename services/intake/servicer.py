@@ -144,3 +144,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                 for e in entries
             ]
         )
+
+    def GetMaterialFigures(self, request, context):
+        projects, uploaded = self.intake.material_figures(Actor.from_proto(request.actor))
+        return pb.GetMaterialFiguresResponse(projects=projects, materials_uploaded=uploaded)

@@ -89,6 +89,6 @@ def test_the_plan_as_json_and_as_a_printable_page(make_client, workflow):  # noq
         client.get("/api/v1/projects/p1/plan", headers={**auth, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}),
     ):
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert "不能按计划开工：相差 7 个工作日" in page.text and "@media print" in page.text
+        assert "不能按计划开工：相差 7 个工作日" in page.text and "@media print" in page.text and "打印" in page.text
         assert "自然资源和规划局" in page.text and "2026-09-20" in page.text
         assert "<script>" not in page.text  # names are escaped

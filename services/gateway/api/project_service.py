@@ -4,7 +4,7 @@ follow-up services (后续跟踪服务) with their admin-kept categories."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Response, current_app, render_template, request
 from zhitong.intake.v1 import intake_pb2 as ipb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
@@ -12,7 +12,6 @@ from services.gateway import clients, views
 from services.gateway.api.projects import _project
 from services.gateway.auth import actor_pb
 from services.gateway.models import User
-from services.gateway.plan_page import render_plan
 from services.gateway.problems import Problem
 
 
@@ -73,7 +72,7 @@ def get_plan(project_id, format=None):  # noqa: A002 - the API's parameter name
     )
     plan = views.plan(found.plan)
     if _wants_html(format):
-        return render_plan(plan), 200, {"Content-Type": "text/html"}  # the page says <meta charset="utf-8">
+        return Response(render_template("approval_plan.html", plan=plan), mimetype="text/html")
     return plan
 
 
