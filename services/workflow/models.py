@@ -120,6 +120,17 @@ class ItemInstance(Base):
             postgresql_where=text("status IN ('accepted', 'suspended') AND red_since IS NOT NULL"),
             sqlite_where=text("status IN ('accepted', 'suspended') AND red_since IS NOT NULL"),
         ),
+        # the dashboard's open items by department and state, answered from the index alone
+        Index(
+            "ix_item_instances_open_state",
+            "department",
+            "red_since",
+            "warning_since",
+            postgresql_where=text("status IN ('accepted', 'suspended')"),
+            sqlite_where=text("status IN ('accepted', 'suspended')"),
+        ),
+        # a department's view of projects: the projects with items of that department
+        Index("ix_item_instances_department_project", "department", "project_id"),
         # monthly department figures read the items decided in a period
         Index(
             "ix_item_instances_decided",
