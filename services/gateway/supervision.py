@@ -8,6 +8,7 @@ A rate whose denominator is zero is `None` (shown as "—"), never 0 or 100 %.""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -98,13 +99,23 @@ class Names:
         return self.departments.get(code, code)
 
 
+_NAMES: list = [0.0, None]  # (when fetched, Names)
+NAMES_TTL = 60.0
+
+
 def names() -> Names:
-    cat = clients.workflow().call("GetCatalog", wpb.GetCatalogRequest())
-    return Names(
-        {d.code: d.name_zh for d in cat.departments},
-        {t.code: t.name_zh for t in cat.project_types},
-        {s.code: s.name_zh for s in cat.stages},
-    )
+    """Department, project type and stage names from the catalog, kept for a minute (the catalog changes only
+    with a new deployment)."""
+    fetched, known = _NAMES
+    if known is None or time.monotonic() - fetched > NAMES_TTL:
+        cat = clients.workflow().call("GetCatalog", wpb.GetCatalogRequest())
+        known = Names(
+            {d.code: d.name_zh for d in cat.departments},
+            {t.code: t.name_zh for t in cat.project_types},
+            {s.code: s.name_zh for s in cat.stages},
+        )
+        _NAMES[:] = [time.monotonic(), known]
+    return known
 
 
 def today() -> date:
