@@ -417,20 +417,24 @@ class Workflow:
         if colour and colour not in (rules.BLUE, rules.YELLOW, rules.RED):
             raise errors.Invalid("颜色只能是 blue、yellow 或 red", field="colour")
         with self.sessions() as session:
-            query = self._visible_plans(actor).options(
-                selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items)
-            )
+            query = self._visible_plans(actor)
             if stage:
                 query = query.where(ProjectPlan.current_stage == stage)
             if project_type:
                 query = query.where(ProjectPlan.project_type == project_type)
-            query = query.order_by(ProjectPlan.created_at.desc(), ProjectPlan.id)
+            if colour:  # the stored colour, kept current by every change and by the sweep
+                query = query.where(ProjectPlan.colour == colour)
+            total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            page = (
+                query.order_by(ProjectPlan.created_at.desc(), ProjectPlan.id)
+                .offset(offset)
+                .limit(limit)
+                .options(selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items))
+            )
             cal = self.calendars.calendar()
             with cal.tracking() as fallback_years:
-                views = [self._project_view(plan) for plan in session.scalars(query).unique()]
-            if colour:
-                views = [v for v in views if v.colour == colour]
-            return views[offset : offset + limit], len(views), fallback_warning(fallback_years)
+                views = [self._project_view(plan) for plan in session.scalars(page).unique()]
+            return views, total, fallback_warning(fallback_years)
 
     def list_items(
         self,
@@ -464,14 +468,29 @@ class Workflow:
                 query = query.where(ItemInstance.status == status)
             if project_id:
                 query = query.where(ItemInstance.project_id == project_id)
+            if colour:  # the stored colour, kept current by every change and by the sweep
+                query = query.where(ItemInstance.colour == colour)
+            # The queue's order from the stored marks, so that only one page is read and counted; the page is
+            # then ordered again on the live figures.
+            running = ItemInstance.status.in_(rules.OPEN_STATUSES)
+            query = query.order_by(
+                case((ItemInstance.status.in_(rules.CLOSED_STATUSES), 1), else_=0),
+                case(
+                    ((ItemInstance.red_since.is_not(None) & running) | (ItemInstance.colour == rules.RED), 0),
+                    ((ItemInstance.warning_since.is_not(None) & running), 1),
+                    else_=2,
+                ),
+                ItemInstance.deadline.asc().nulls_last(),
+                ProjectPlan.major.desc(),
+                ItemInstance.code,
+                ItemInstance.id,
+            ).limit(max(1, limit))
             cal = self.calendars.calendar()
             today = local_today(self.clock)
             with cal.tracking() as fallback_years:
                 views = [self._item_view(item, today, cal) for item in session.scalars(query)]
-            if colour:
-                views = [v for v in views if v.colour == colour]
             views.sort(key=_queue_order)
-            return views[:limit], fallback_warning(fallback_years)
+            return views, fallback_warning(fallback_years)
 
     def get_item(self, actor: Actor, item_id: str) -> tuple[ItemView, str]:
         """One item with its timing."""
