@@ -5,7 +5,7 @@ services' (already migrated) databases on PostgreSQL, with set-based SQL.
 The mix, by project number g: types 50 % general_social, 30 % low_risk, 10 % land_and_start, 10 % government;
 registered over the 24 months before `--today`; 85 % completed, 2 % stopped, 13 % running (spread over the four
 stages, a tenth of their open items red and a tenth in warning); 12 items per project in ten departments, decided
-ones with their used days and colour; 20–40 materials asked one by one, 12–20 uploaded. Stored colours are as of
+ones with their used days and colour (open ones carry the sweep's marks instead); 20–40 materials asked one by one, 12–20 uploaded. Stored colours are as of
 `--today`, as the workflow sweep leaves them."""
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ def generate_workflow(url: str, projects: int, today: date) -> None:
                    CASE WHEN g % 100 >= 87 AND (g + i) % 10 = 1 THEN CAST(:today AS date) END,
                    CASE WHEN g % 100 >= 87 AND (g + i) % 10 = 0 THEN CAST(:today AS date) - 1 END,
                    NULL, '[]',
-                   CASE WHEN (g + i) % 9 = 0 THEN 'red' WHEN (g + i) % 3 = 0 THEN 'blue' ELSE 'yellow' END,
-                   (g + i) % 9
+                   CASE WHEN g % 100 >= 87 THEN NULL
+                        WHEN (g + i) % 9 = 0 THEN 'red' WHEN (g + i) % 3 = 0 THEN 'blue' ELSE 'yellow' END,
+                   CASE WHEN g % 100 < 87 THEN (g + i) % 9 END
             FROM generate_series(1, :n) g, generate_series(1, 12) i
         """),
             {"n": projects, "today": today},

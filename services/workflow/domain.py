@@ -468,11 +468,18 @@ class Workflow:
                 query = query.where(ItemInstance.status == status)
             if project_id:
                 query = query.where(ItemInstance.project_id == project_id)
-            if colour:  # the stored colour, kept current by every change and by the sweep
-                query = query.where(ItemInstance.colour == colour)
+            running = ItemInstance.status.in_(rules.OPEN_STATUSES)
+            if colour:  # a decided item's stored colour; an open one is red once the sweep marked it
+                red_now = running & ItemInstance.red_since.is_not(None)
+                decided = ItemInstance.status.in_(rules.DECIDED_STATUSES) & (ItemInstance.colour == colour)
+                if colour == rules.RED:
+                    query = query.where(red_now | decided)
+                elif colour == rules.YELLOW:
+                    query = query.where((running & ItemInstance.red_since.is_(None)) | decided)
+                else:
+                    query = query.where(decided)
             # The queue's order from the stored marks, so that only one page is read and counted; the page is
             # then ordered again on the live figures.
-            running = ItemInstance.status.in_(rules.OPEN_STATUSES)
             query = query.order_by(
                 case((ItemInstance.status.in_(rules.CLOSED_STATUSES), 1), else_=0),
                 case(
@@ -1481,8 +1488,10 @@ class Workflow:
         for stage in plan.stages:
             stage.colour = stages[stage.code].colour
         for item in plan.items:
+            # A decided item's colour and used days are final; an open item's follow from the sweep's marks
+            # (red_since, warning_since), so that running items are not rewritten every day.
             timing = items.get(item.id)
-            if timing is not None and item.accepted_on is not None:
+            if timing is not None and item.decided_on is not None and item.status in rules.DECIDED_STATUSES:
                 item.colour, item.used_days = timing.colour, timing.used_days
             if item.status not in ("pending", "withdrawn"):
                 asked += len(item.materials or [])
