@@ -1,0 +1,235 @@
+"""The four terminals and the public guide in Chromium: an enterprise uploads its materials and submits a stage on
+a phone, the window accepts it and prints the receipt, an officer approves an item, the big screen shows the
+counts and refreshes itself, and the guide opens from the address its QR code holds. Screenshots of every
+terminal go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from kit.config import ROOT
+from tests.browser.conftest import PC, PHONE, SCREEN
+from tests.e2e.conftest import wait_until
+from tools.seed import project_ids
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def log_in(w, suite, username: str) -> None:
+    page = w.page
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(suite.password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def screen_token(suite) -> str:
+    """The big screen's token, made the way the README says (`python -m services.gateway.users --screen-token`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "services.gateway.users", "--screen-token"],
+        env=suite.env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
+    suite.set_clock("2026-11-02 09:00")
+    pid = project_ids(suite.login("e01"))["P01"]
+
+    # 企业端 on a phone: my projects, then the project's S1 form, every missing material uploaded, then submit
+    phone = open_page(PHONE)
+    log_in(phone, suite, "e01")
+    page = phone.page
+    expect(page).to_have_url(re.compile(r"/enterprise$"))
+    expect(page.get_by_text("蓝=超前")).to_be_visible()
+    card = page.locator(".project-card", has_text="鸿远物流园二期仓储库房")
+    expect(card.locator(".current-stage")).to_contain_text("S1 立项用地规划许可")
+    phone.shot("enterprise-phone-projects")
+    card.get_by_role("link").click()
+    expect(page.locator("section.stage h2")).to_contain_text("S1 立项用地规划许可")
+    expect(page.locator("tr[data-item='S1-07'] td").nth(1)).to_have_text("自然资源和规划局")
+    missing = page.locator("li.missing input[type=file]")
+    expect(missing.first).to_be_attached()
+    count = missing.count()
+    assert count >= 3  # the form asks for several materials, each once
+    for left in range(count, 0, -1):
+        code = missing.first.evaluate("input => input.closest('li').dataset.material")
+        missing.first.set_input_files(
+            {"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF + code.encode()}
+        )
+        expect(missing).to_have_count(left - 1)
+    expect(page.get_by_text("材料已齐全，可以提交。")).to_be_visible()
+    phone.shot("enterprise-phone-form")
+    page.get_by_role("button", name="提交S1阶段申请").click()
+    expect(page.locator(".stage-status")).to_have_text("已提交待受理")
+    expect(page.get_by_text("已提交，等待综合窗口受理。")).to_be_visible()
+
+    pc = open_page(PC)
+    log_in(pc, suite, "e01")
+    pc.page.goto(f"/enterprise/projects/{pid}")
+    expect(pc.page.locator(".stage-status")).to_have_text("已提交待受理")
+    pc.shot("enterprise-pc-project")
+
+    # 窗口端: the application waits at the window, which checks the materials, accepts and prints the receipt
+    window = open_page(PC)
+    log_in(window, suite, "window-officer")
+    page = window.page
+    expect(page).to_have_url(re.compile(r"/window$"))
+    page.locator(f"tr[data-project='{pid}']").get_by_role("link").click()
+    expect(page.locator("li.missing")).to_have_count(0)
+    window.shot("window-pc-application")
+    page.get_by_role("button", name="受理", exact=True).click()
+    expect(page.get_by_text("已于 2026-11-02 受理。")).to_be_visible()
+    page.get_by_role("link", name="打印受理回执").click()
+    expect(page.get_by_role("heading", name="工程建设项目审批受理回执")).to_be_visible()
+    expect(page.locator("table.lines")).to_contain_text("S1-07 建设用地规划许可证核发")
+    expect(page.locator("ol.received")).to_contain_text("营业执照")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="打印回执")).to_be_hidden()
+    window.shot("window-print-receipt")
+
+    # 部门端: the filing S1-01 is in the development and reform bureau's queue; the officer approves it
+    officer = open_page(PC)
+    log_in(officer, suite, "fgw-officer")
+    page = officer.page
+    expect(page).to_have_url(re.compile(r"/dept$"))
+    row = page.locator(f"tr[data-item='S1-01'][data-project='{pid}']")
+    expect(row).to_contain_text("办理中")
+    officer.shot("dept-pc-queue")
+    row.get_by_role("link").click()
+    expect(page.locator(".item-status")).to_have_text("办理中")
+    expect(page.locator("ol.history")).to_contain_text("受理")
+    page.get_by_role("button", name="准予许可").click()
+    expect(page.locator(".item-status")).to_have_text("已办结")
+    expect(page.locator("ol.history")).to_contain_text("fgw-officer · 准予许可")
+    officer.shot("dept-pc-item")
+    officer_phone = open_page(PHONE)
+    log_in(officer_phone, suite, "zrgh-officer")
+    expect(officer_phone.page.locator(f"tr[data-item='S1-07'][data-project='{pid}']")).to_be_visible()
+    officer_phone.shot("dept-phone-queue")
+
+    # 大屏端: no login prompt; the token is passed once in the address, kept, and taken out of the address bar
+    token = screen_token(suite)
+    screen = open_page(SCREEN)
+    page = screen.page
+    page.clock.install()
+    page.goto(f"/screen?token={token}")
+    expect(page).to_have_url(f"{suite.base}/screen")
+    summary = requests.get(
+        f"{suite.base}/api/v1/dashboard/summary", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).json()
+    projects = summary["projects"]
+    for figure, value in [
+        ("total", projects["total"]),
+        ("in_progress", projects["in_progress"]),
+        ("blue", projects["by_colour"]["blue"]),
+        ("yellow", projects["by_colour"]["yellow"]),
+        ("red", projects["by_colour"]["red"]),
+    ]:
+        expect(page.locator(f"[data-figure='{figure}'] b")).to_have_text(str(value))
+    assert projects["total"] >= 7  # the sample projects at least
+    expect(page.locator(".league tbody tr").first).to_be_visible()
+    expect(page.locator(".unavailable")).to_have_count(0)
+    screen.shot("screen-1920")
+
+    # a walk-in project registered now shows on the screen at its next refresh, 30 s later
+    suite.login("window-officer").post(
+        "/projects", json={"name": "来窗登记的新项目", "type": "low_risk", "enterprise": "E05"}
+    )
+    page.clock.fast_forward(31_000)
+    expect(page.locator("[data-figure='total'] b")).to_have_text(str(projects["total"] + 1))
+    page.reload()  # the kept token opens the screen again without the address carrying it
+    expect(page.locator("[data-figure='total'] b")).to_have_text(str(projects["total"] + 1))
+
+    # 办事指南: the address the QR code holds opens the guide, readable on a phone without login
+    qr = requests.get(f"{suite.base}/api/v1/guide/low_risk/qr.png", timeout=30)
+    assert qr.status_code == 200 and qr.headers["Content-Type"] == "image/png"
+    url = qr.headers["X-Guide-URL"]
+    assert url == f"{suite.base}/guide/low_risk"
+    for viewport, name in ((PHONE, "guide-phone"), (PC, "guide-pc")):
+        guide = open_page(viewport)
+        guide.page.goto(url)
+        expect(guide.page.get_by_role("heading", level=1)).to_have_text("社会投资简易低风险工程建设项目 · 办事指南")
+        permit = guide.page.locator(".guide-item", has_text="S1-07 建设用地规划许可证核发")
+        expect(permit).to_contain_text("自然资源和规划局")
+        expect(permit).to_contain_text("本类项目按 3 日办结")
+        qr_image = guide.page.get_by_role("img", name="社会投资简易低风险工程建设项目办事指南二维码")
+        expect(qr_image).to_be_visible()
+        assert qr_image.evaluate("img => img.complete && img.naturalWidth > 0")
+        guide.shot(name)
+
+
+def test_questions_replies_and_rating_in_the_browser(suite, open_page):
+    suite.set_clock("2026-11-03 10:00")
+    asker = open_page(PC)
+    log_in(asker, suite, "e03")
+    page = asker.page
+    page.goto("/enterprise/consultations")
+    page.get_by_label("咨询部门").select_option("zrgh")
+    page.get_by_label("主题").fill("用地规划许可需要哪些图纸")
+    page.get_by_label("内容").fill("请问总平面图需要盖设计单位公章吗？")
+    page.get_by_role("button", name="提交咨询").click()
+    question = page.locator("article.question", has_text="用地规划许可需要哪些图纸")
+    expect(question).to_contain_text("答复时限 2026-11-03 17:30")
+
+    officer = open_page(PHONE)
+    log_in(officer, suite, "zrgh-officer")
+    officer.page.goto("/dept/consultations")
+    asked = officer.page.locator("article.question", has_text="用地规划许可需要哪些图纸")
+    expect(asked.locator(".due")).to_contain_text("2026-11-03 17:30")
+    officer.shot("dept-phone-questions")
+    asked.get_by_label("答复用地规划许可需要哪些图纸").fill("需要加盖设计单位出图章。")
+    asked.get_by_role("button", name="答复").click()
+    expect(officer.page.locator("article.question", has_text="用地规划许可需要哪些图纸")).to_have_count(0)
+
+    page.reload()
+    expect(question).to_contain_text("需要加盖设计单位出图章。")
+    expect(question).to_contain_text("已答复")
+    asker.shot("enterprise-pc-consultations")
+
+    # the answer opens a rating invitation (through the rating worker): a low score needs a comment
+    e03 = suite.login("e03")
+    wait_until(lambda: e03.get("/ratings/invitations")["invitations"], timeout=30, what="a rating invitation")
+    page.goto("/enterprise/ratings")
+    invitation = page.locator("article.invitation").first
+    invitation.get_by_label("2 不满意").check()
+    invitation.get_by_role("button", name="提交评价").click()
+    assert invitation.get_by_label("意见").evaluate("area => !area.checkValidity()")  # the browser asks for it
+    invitation.get_by_label("意见").fill("答复太简短")
+    invitation.get_by_role("button", name="提交评价").click()
+    expect(invitation).to_contain_text("已评价")
+    asker.shot("enterprise-pc-ratings")
+
+
+def test_errors_are_shown_in_chinese(suite, open_page):
+    w = open_page(PHONE)
+    page = w.page
+    w.allow("status of 401")  # the browser's own line for the refused login below
+    page.goto("/login")
+    page.get_by_label("用户名").fill("e01")
+    page.get_by_label("密码").fill("wrong-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_have_text("登录失败：用户名或密码错误")
+
+    w.allow("status of 404")  # the guide of a project type that does not exist
+    page.goto("/guide/castle")
+    expect(page.get_by_role("alert")).to_contain_text("未找到办事指南：没有“castle”这一项目类型的办事指南")
+
+    page.goto("/no/such/page")
+    expect(page.get_by_role("heading", name="页面不存在")).to_be_visible()
+
+    page.goto("/dept")  # a page that needs a login leads to the login, not to a blank page
+    expect(page).to_have_url(re.compile(r"/login\?next=/dept"))
