@@ -72,6 +72,7 @@ def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
         )
         expect(missing).to_have_count(left - 1)
     expect(page.get_by_text("材料已齐全，可以提交。")).to_be_visible()
+    page.get_by_role("heading", name="本阶段申请表（一张表单）").evaluate("h => h.scrollIntoView({block: 'center'})")
     phone.shot("enterprise-phone-form")
     page.get_by_role("button", name="提交S1阶段申请").click()
     expect(page.locator(".stage-status")).to_have_text("已提交待受理")
