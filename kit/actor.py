@@ -38,11 +38,12 @@ SYSTEM = Actor("system", "system")
 
 
 def department_scope(actor: Actor, department: str, what: str) -> str:
-    """The department whose figures the actor may read: any (or all, when empty) for supervisors, admins and ops;
+    """The department whose figures the actor may read: any (or all, when empty) for supervisors, admins, ops and
+    the big screen's read-only account;
     only their own for a department's officers and head. `what` names the figures in the refusal."""
     from kit import errors
 
-    if actor.role in ("supervisor", "admin", "ops"):
+    if actor.role in ("supervisor", "admin", "ops", "screen"):
         return department
     if actor.role in HANDLER_ROLES:
         if department and department != actor.department:

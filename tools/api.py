@@ -11,6 +11,7 @@ import requests
 class ApiError(RuntimeError):
     def __init__(self, response: requests.Response):
         self.status = response.status_code
+        self.headers = response.headers
         try:
             self.problem = response.json()
         except ValueError:
@@ -46,13 +47,18 @@ class Api:
         return Api(self.base, body["access_token"], self.session)
 
     def call(self, method: str, path: str, expect: int | tuple[int, ...] = (200, 201), **kwargs):
+        r = self.raw(method, path, expect, **kwargs)
+        return r.json() if r.content else None
+
+    def raw(self, method: str, path: str, expect: int | tuple[int, ...] = (200, 201), **kwargs) -> requests.Response:
+        """The response itself (for pages and files), after checking its status."""
         headers = kwargs.pop("headers", {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         r = self.session.request(method, f"{self.base}/api/v1{path}", headers=headers, timeout=60, **kwargs)
         if r.status_code not in ((expect,) if isinstance(expect, int) else expect):
             raise ApiError(r)
-        return r.json() if r.content else None
+        return r
 
     def get(self, path: str, **kwargs):
         return self.call("GET", path, **kwargs)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 from prometheus_client import Counter
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -328,6 +328,39 @@ class Alerts:
 
     # ---------------- the SMS log, directory and templates ----------------
 
+    @staticmethod
+    def _log_scope(actor: Actor, department: str) -> str:
+        """Everything for supervisors, admins, ops and the big screen (phones are masked on reading); a
+        department's own for its officers and head."""
+        if actor.role in ("officer", "dept_head"):
+            if department and department != actor.department:
+                raise errors.Forbidden("只能查看本部门的短信记录")
+            return actor.department
+        if actor.role not in ("supervisor", "admin", "ops", "screen"):
+            raise errors.Forbidden("无权查看短信记录")
+        return department
+
+    def count_messages(
+        self, actor: Actor, department: str, periods: list[tuple[datetime, datetime]]
+    ) -> list[tuple[int, int, int]]:
+        """(created, sent, failed) SMS in each period [start, end), one indexed count per period."""
+        department = self._log_scope(actor, department)
+        if len(periods) > 40:
+            raise errors.Invalid("一次最多统计40个时段", field="periods")
+        sent = func.sum(case((SmsMessage.status == "sent", 1), else_=0))
+        failed = func.sum(case((SmsMessage.status == "failed", 1), else_=0))
+        counts = []
+        with self.sessions() as session:
+            for start, end in periods:
+                query = select(func.count(), sent, failed).where(
+                    SmsMessage.created_at >= start, SmsMessage.created_at < end
+                )
+                if department:
+                    query = query.where(SmsMessage.department == department)
+                total, n_sent, n_failed = session.execute(query).one()
+                counts.append((int(total), int(n_sent or 0), int(n_failed or 0)))
+        return counts
+
     def list_messages(
         self,
         actor: Actor,
@@ -339,12 +372,7 @@ class Alerts:
     ) -> list[SmsMessage]:
         """The SMS log, newest first: everything for supervisors, admins and ops; a department's own for its
         officers and head."""
-        if actor.role in ("officer", "dept_head"):
-            if department and department != actor.department:
-                raise errors.Forbidden("只能查看本部门的短信记录")
-            department = actor.department
-        elif actor.role not in ("supervisor", "admin", "ops"):
-            raise errors.Forbidden("无权查看短信记录")
+        department = self._log_scope(actor, department)
         if status and status not in STATUSES:
             raise errors.Invalid(f"状态只能是：{'、'.join(STATUSES)}", field="status")
         query = select(SmsMessage).order_by(SmsMessage.id.desc()).limit(min(max(limit, 1), 2000))

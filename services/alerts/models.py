@@ -46,6 +46,7 @@ class SmsMessage(Base):
     __tablename__ = "sms_messages"
     __table_args__ = (
         Index("ix_sms_messages_department_created", "department", "created_at"),
+        Index("ix_sms_messages_created", "created_at"),
         Index("ix_sms_messages_due", "status", "hold_until", "retry_at"),
     )
 

@@ -56,6 +56,14 @@ class AlertsServicer(alerts_pb2_grpc.AlertsServiceServicer):
         )
         return pb.ListMessagesResponse(messages=[message_pb(m) for m in rows])
 
+    def CountMessages(self, request, context):
+        counts = self.alerts.count_messages(
+            Actor.from_proto(request.actor),
+            request.department,
+            [(from_timestamp(p.start), from_timestamp(p.end)) for p in request.periods],
+        )
+        return pb.CountMessagesResponse(counts=[pb.MessageCount(total=t, sent=s, failed=f) for t, s, f in counts])
+
     def ListContacts(self, request, context):
         rows = self.alerts.contacts(Actor.from_proto(request.actor), request.department)
         return pb.ListContactsResponse(contacts=[contact_pb(r) for r in rows])

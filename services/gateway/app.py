@@ -39,7 +39,7 @@ class JsonResolver(Resolver):
         @functools.wraps(handler)
         def json_handler(*args, **kwargs):
             result = handler(*args, **kwargs)
-            if isinstance(result, Response):  # a file such as a QR code, with its own media type
+            if isinstance(result, Response):  # a page or a file, already typed
                 return result
             body, status = result if isinstance(result, tuple) else (result, 200)
             return body, status, {"Content-Type": "application/json"}

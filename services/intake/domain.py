@@ -280,6 +280,12 @@ class Intake:
         media_type = self.blobs.check(content)
         digest = self.blobs.put(content)
         with transaction(self.sessions) as session:
+            project = session.get(Project, project_id, with_for_update=True)
+            on_file = select(MaterialFile.id).where(
+                MaterialFile.project_id == project_id, MaterialFile.material_code == code
+            )
+            if project is not None and session.execute(on_file.limit(1)).first() is None:
+                project.materials_uploaded += 1
             row = MaterialFile(
                 project_id=project_id,
                 material_code=code,
@@ -318,6 +324,16 @@ class Intake:
         if any(code in item.deferred_materials for stage in plan.stages for item in stage.items):
             self.workflow.supply_material(actor, project_id, code)
         return self._stored(row, names)
+
+    def material_figures(self, actor: Actor) -> tuple[int, int]:
+        """(projects, distinct materials on file summed over them) for the city's material reduction figure."""
+        if actor.role not in ("supervisor", "admin", "ops", "screen", "dept_head"):
+            raise errors.Forbidden("无权查看统计数据")
+        with self.sessions() as session:
+            projects, uploaded = session.execute(
+                select(func.count(), func.coalesce(func.sum(Project.materials_uploaded), 0))
+            ).one()
+        return int(projects), int(uploaded)
 
     def list_materials(self, actor: Actor, project_id: str) -> list[StoredMaterial]:
         """Materials on file for a project: uploads and the decision documents of approved items."""

@@ -52,6 +52,8 @@ class Project(Base):
     investment_wan: Mapped[float] = mapped_column(Float, default=0)
     registered_by: Mapped[str] = mapped_column(String(80))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Distinct materials on file (re-uploads of a code count once): the "after" of material reduction.
+    materials_uploaded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MaterialFile(Base):

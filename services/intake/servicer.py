@@ -123,3 +123,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         return pb.SubmitStageResponse(
             project_id=request.project_id, stage=request.stage, status=status, deferred_materials=deferred
         )
+
+    def GetMaterialFigures(self, request, context):
+        projects, uploaded = self.intake.material_figures(Actor.from_proto(request.actor))
+        return pb.GetMaterialFiguresResponse(projects=projects, materials_uploaded=uploaded)

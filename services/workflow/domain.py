@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from sqlalchemy import case, false, func, select, text, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -32,6 +33,7 @@ from kit.clock import Clock, local_today
 from kit.db import transaction
 from kit.outbox import Outbox
 from services.workflow import rules
+from services.workflow.figures import Figures
 from services.workflow.models import (
     AuditEntry,
     CalendarYear,
@@ -260,6 +262,11 @@ class Workflow:
     policy: rules.ColourPolicy = field(default_factory=rules.ColourPolicy)
     outbox: Outbox = field(default_factory=lambda: Outbox(OutboxTable))
 
+    @cached_property
+    def figures(self) -> Figures:
+        """Set-based figures for dashboards and reports over the same database."""
+        return Figures(self.sessions, self.clock, self.catalog, self.calendars.calendar, self.policy, self._item_view)
+
     # ---------------- plans ----------------
 
     def preview_plan(self, facts: ProjectFacts):
@@ -340,6 +347,8 @@ class Workflow:
                     "in_progress",
                     f"{ptype.name_zh}，{len(planned)}个审批事项",
                 )
+                session.flush()
+                self._store_figures(plan)
         return self.get_project(SYSTEM, project_id)
 
     def _check_facts(self, facts: ProjectFacts) -> None:
@@ -484,6 +493,7 @@ class Workflow:
                 item.deferred_materials = sorted(deferred & set(item.materials))
                 self._move(session, actor, plan, item, "submit", "submitted")
             self._stage_event(session, plan, stage, "stage.submitted", local_today(self.clock))
+            self._store_figures(plan)
         return self._stage_view_of(project_id, stage_code)
 
     def _check_may_submit(self, plan: ProjectPlan, stage: StageRun) -> None:
@@ -539,6 +549,7 @@ class Workflow:
                         item.deferred_materials = []
                         self._move(session, actor, plan, item, "return", "pending", reason)
                 self._stage_event(session, plan, stage, "stage.returned", today, reason)
+            self._store_figures(plan)
         return self._stage_view_of(project_id, stage_code)
 
     def supply_material(self, actor: Actor, project_id: str, material: str) -> list[str]:
@@ -587,6 +598,7 @@ class Workflow:
             cal = self.calendars.calendar()
             with cal.tracking():
                 self._apply(session, actor, plan, item, action, reason, today, cal)
+            self._store_figures(plan)
         return self.get_item(actor, item_id)
 
     def _check_may(self, actor: Actor, plan: ProjectPlan, item: ItemInstance, action: str) -> None:
@@ -877,6 +889,8 @@ class Workflow:
         with transaction(self.sessions) as session:
             for item in session.scalars(select(ItemInstance).where(ItemInstance.status.in_(rules.OPEN_STATUSES))):
                 self._set_marks(item, cal)
+            # and the stored colours of running projects are recounted by the next sweep
+            session.execute(update(ProjectPlan).where(ProjectPlan.status == "in_progress").values(colour_on=None))
 
     # ---------------- the sweep ----------------
 
@@ -1059,6 +1073,47 @@ class Workflow:
             list(plan.documents),
             fallback_warning(fallback_years),
         )
+
+    def _store_figures(self, plan: ProjectPlan) -> None:
+        """Store the project's colours and figures as of today (what dashboards and reports count), in the
+        transaction that changed it; the sweep does the same for running projects as days pass."""
+        view = self._project_view(plan)
+        plan.colour, plan.colour_on, plan.used_days = view.colour, local_today(self.clock), view.used_days
+        stages = {s.code: s for s in view.stages}
+        items = {i.id: i for s in view.stages for i in s.items}
+        asked = 0
+        for stage in plan.stages:
+            stage.colour = stages[stage.code].colour
+        for item in plan.items:
+            timing = items.get(item.id)
+            if timing is not None and item.accepted_on is not None:
+                item.colour, item.used_days = timing.colour, timing.used_days
+            if item.status not in ("pending", "withdrawn"):
+                asked += len(item.materials or [])
+        plan.materials_asked = asked
+
+    def refresh_figures(self, batch: int = 500) -> int:
+        """Bring the stored colours of running projects (and of any project never stored) up to today, `batch`
+        projects per transaction; returns how many were refreshed."""
+        today = local_today(self.clock)
+        stale = select(ProjectPlan.id).where(
+            (ProjectPlan.status == "in_progress") | ProjectPlan.colour_on.is_(None),
+            ProjectPlan.colour_on.is_(None) | (ProjectPlan.colour_on != today),
+        )
+        done = 0
+        while True:
+            with transaction(self.sessions) as session:
+                ids = session.scalars(stale.limit(batch)).all()
+                if not ids:
+                    return done
+                plans = session.scalars(
+                    select(ProjectPlan)
+                    .where(ProjectPlan.id.in_(ids))
+                    .options(selectinload(ProjectPlan.stages), selectinload(ProjectPlan.items))
+                ).all()
+                for plan in plans:
+                    self._store_figures(plan)
+                done += len(plans)
 
     @staticmethod
     def _item_clock(item: ItemInstance) -> rules.ItemClock:

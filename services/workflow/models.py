@@ -25,6 +25,17 @@ class ProjectPlan(Base):
     """A project as workflow tracks it (项目审批计划). Name and enterprise are copies given by intake at creation."""
 
     __tablename__ = "project_plans"
+    __table_args__ = (
+        # the sweep's question "whose colour is not as of today?" over the running projects only
+        Index(
+            "ix_project_plans_colour_on",
+            "colour_on",
+            postgresql_where=text("status = 'in_progress' OR colour_on IS NULL"),
+            sqlite_where=text("status = 'in_progress' OR colour_on IS NULL"),
+        ),
+        Index("ix_project_plans_finished_on", "finished_on"),
+        Index("ix_project_plans_created_at", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     code: Mapped[str] = mapped_column(String(40), default="")
@@ -41,6 +52,13 @@ class ProjectPlan(Base):
     current_stage: Mapped[str] = mapped_column(String(10), default="")
     finished_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Stored figures for dashboards (督进考核), kept current by every change of the project and, as days pass,
+    # by the sweep: the colour as of `colour_on`, the working days used so far, and the materials its items
+    # of the submitted stages ask for one by one (the "before" of material reduction).
+    colour: Mapped[str | None] = mapped_column(String(10))
+    colour_on: Mapped[date | None] = mapped_column(Date)
+    used_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    materials_asked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     stages: Mapped[list[StageRun]] = relationship(
         back_populates="project", order_by="StageRun.order", cascade="all, delete-orphan"
@@ -66,6 +84,7 @@ class StageRun(Base):
     accepted_on: Mapped[date | None] = mapped_column(Date)
     finished_on: Mapped[date | None] = mapped_column(Date)
     return_reason: Mapped[str] = mapped_column(Text, default="")
+    colour: Mapped[str | None] = mapped_column(String(10))
 
     project: Mapped[ProjectPlan] = relationship(back_populates="stages")
 
@@ -96,6 +115,14 @@ class ItemInstance(Base):
             postgresql_where=text("status IN ('accepted', 'suspended') AND red_since IS NOT NULL"),
             sqlite_where=text("status IN ('accepted', 'suspended') AND red_since IS NOT NULL"),
         ),
+        # monthly department figures read the items decided in a period
+        Index(
+            "ix_item_instances_decided",
+            "decided_on",
+            "department",
+            postgresql_where=text("decided_on IS NOT NULL"),
+            sqlite_where=text("decided_on IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -124,6 +151,9 @@ class ItemInstance(Base):
     red_since: Mapped[date | None] = mapped_column(Date)
     reminded_on: Mapped[date | None] = mapped_column(Date)
     deferred_materials: Mapped[list] = mapped_column(JSON, default=list)
+    # Colour and working days used, stored with the project's colour (final once decided).
+    colour: Mapped[str | None] = mapped_column(String(10))
+    used_days: Mapped[int | None] = mapped_column(Integer)
 
     project: Mapped[ProjectPlan] = relationship(back_populates="items")
     suspensions: Mapped[list[Suspension]] = relationship(order_by="Suspension.id", cascade="all, delete-orphan")

@@ -258,3 +258,49 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
     def DeleteCalendarYear(self, request, context):
         source = self.workflow.delete_calendar_year(actor_of(request.actor), request.year)
         return pb.DeleteCalendarYearResponse(year=request.year, source=source)
+
+    # ---------------- figures ----------------
+
+    def GetDashboard(self, request, context):
+        d = self.workflow.figures.dashboard(actor_of(request.actor), request.department)
+        return pb.GetDashboardResponse(
+            projects=[
+                pb.ProjectCount(
+                    project_type=p.project_type, stage=p.stage, status=p.status, colour=colour(p.colour), count=p.count
+                )
+                for p in d.projects
+            ],
+            open_items=[pb.OpenItemCount(department=dept, state=state, count=n) for dept, state, n in d.open_items],
+            compression=[
+                pb.Compression(
+                    project_type=c.project_type,
+                    finished=c.finished,
+                    used_days=c.used_days,
+                    pre_reform_days=c.pre_reform_days,
+                )
+                for c in d.compression
+            ],
+            materials_asked=d.materials_asked,
+            as_of=day(d.as_of),
+        )
+
+    def GetMonthlyFigures(self, request, context):
+        departments, projects = self.workflow.figures.monthly(
+            actor_of(request.actor), request.from_month, request.to_month, request.department
+        )
+        return pb.GetMonthlyFiguresResponse(
+            departments=[pb.DepartmentMonth(**vars(r)) for r in departments],
+            projects=[pb.ProjectTypeMonth(**vars(r)) for r in projects],
+        )
+
+    def ListLateItems(self, request, context):
+        found, as_of = self.workflow.figures.late_items(
+            actor_of(request.actor), request.month, request.department, request.limit
+        )
+        return pb.ListLateItemsResponse(
+            items=[
+                pb.LateItem(item=item_pb(r.item), days_overdue=r.days_overdue, project_type=r.project_type)
+                for r in found
+            ],
+            as_of=day(as_of),
+        )

@@ -46,6 +46,9 @@ class Sweeper:
         with self._lock:
             started = time.perf_counter()
             counts = self.workflow.sweep()
+            refreshed = self.workflow.refresh_figures()
+            if refreshed:
+                log.info("stored colours of %d projects brought up to date", refreshed)
             SWEEP_SECONDS.observe(time.perf_counter() - started)
             SWEEP_LAST.set(time.time())
             for event_type, n in counts.items():

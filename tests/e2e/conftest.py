@@ -5,6 +5,7 @@ that fault tests can kill and restart any of them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -155,16 +156,24 @@ def start_suite(var: Path, amqp_url: str) -> Suite:
     return suite
 
 
-@pytest.fixture(scope="session")
-def vhost():
-    """A RabbitMQ virtual host of the machine's broker, only for this test run."""
+@contextlib.contextmanager
+def own_vhost():
+    """A RabbitMQ virtual host of the machine's broker, only for one suite of this test run."""
     name = f"zhitong-e2e-{uuid.uuid4().hex[:8]}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
     subprocess.run(
         ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"], check=True, capture_output=True
     )
-    yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def vhost():
+    with own_vhost() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

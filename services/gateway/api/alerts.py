@@ -12,7 +12,7 @@ from services.gateway.auth import actor_pb
 from services.gateway.problems import Problem
 
 
-def _message(m) -> dict:
+def message(m) -> dict:
     return {
         "id": m.id,
         "level": m.level,
@@ -62,7 +62,7 @@ def messages(department=None, status=None, since=None, subject_id=None, limit=50
             raise Problem(400, "since 须带时区，例如 2026-10-14T00:00:00+08:00")
         request.since.CopyFrom(timestamp(moment))
     found = clients.alerts().call("ListMessages", request)
-    return {"messages": [_message(m) for m in found.messages]}
+    return {"messages": [message(m) for m in found.messages]}
 
 
 def contacts(department=None):
