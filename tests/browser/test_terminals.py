@@ -6,8 +6,10 @@ terminal go to docs/screenshots/."""
 from __future__ import annotations
 
 import re
+import struct
 import subprocess
 import sys
+import zlib
 
 import pytest
 import requests
@@ -21,6 +23,17 @@ from tools.seed import project_ids
 pytestmark = pytest.mark.browser
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def png(width: int = 8, height: int = 8) -> bytes:
+    """A white greyscale PNG, as a scanner at the window would send an image."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def log_in(w, suite, username: str) -> None:
@@ -215,6 +228,47 @@ def test_questions_replies_and_rating_in_the_browser(suite, open_page):
     asker.shot("enterprise-pc-ratings")
 
 
+def test_window_registers_a_walk_in_enterprise_and_returns_its_application(suite, open_page):
+    suite.set_clock("2026-11-04 09:30")
+    w = open_page(PC)
+    log_in(w, suite, "window-head")
+    page = w.page
+    form = page.get_by_role("form", name="为来窗企业登记项目")
+    form.locator("select[name=enterprise]").select_option("__new")
+    form.get_by_label("企业编号").fill("E61")
+    form.get_by_label("企业名称").fill("青禾包装材料有限公司")
+    form.get_by_label("统一社会信用代码").fill("91370100MA3C000X61")
+    form.get_by_label("项目名称").fill("青禾包装二号厂房")
+    form.get_by_label("项目类型").select_option("low_risk")
+    form.get_by_label(re.compile("S1-10 环境影响登记表备案")).check()
+    form.get_by_role("button", name="登记项目").click()
+    expect(form.get_by_text("已登记：青禾包装二号厂房。")).to_be_visible()
+    w.shot("window-pc-register")
+    form.get_by_role("link", name="办理 S1 阶段申请").click()
+
+    # the window scans the paper materials in and submits for the enterprise, then returns the application
+    missing = page.locator("li.missing input[type=file]")
+    expect(missing.first).to_be_attached()
+    expect(page.locator("li[data-material='M17']")).to_have_count(1)  # the EIA registration the window ticked
+    for left in range(missing.count(), 0, -1):
+        missing.first.set_input_files({"name": "scan.png", "mimeType": "image/png", "buffer": png()})
+        expect(missing).to_have_count(left - 1)
+    page.get_by_role("button", name="代企业提交申请").click()
+    expect(page.locator(".stage-status")).to_have_text("已提交待受理")
+    w.allow("status of 400")  # the return without a reason below, refused by the service
+    page.get_by_role("button", name="退回").click()
+    expect(page.get_by_role("alert")).to_contain_text("退回必须填写原因")  # the service's own words
+    page.get_by_label("退回原因（退回时必填）").fill("总平面图缺少设计单位出图章")
+    page.get_by_role("button", name="退回").click()
+    expect(page.locator(".stage-status")).to_have_text("待申报")
+
+    e61 = suite.login("window-head").get("/projects", params={"limit": 500})["projects"]
+    project = next(p for p in e61 if p["name"] == "青禾包装二号厂房")
+    assert project["enterprise"] == "E61"
+    stage = suite.login("window-head").get(f"/projects/{project['id']}")["stages"][0]
+    assert stage["status"] == "open" and stage["return_reason"] == "总平面图缺少设计单位出图章"
+
+
 def test_errors_are_shown_in_chinese(suite, open_page):
     w = open_page(PHONE)
     page = w.page
@@ -228,6 +282,10 @@ def test_errors_are_shown_in_chinese(suite, open_page):
     w.allow("status of 404")  # the guide of a project type that does not exist
     page.goto("/guide/castle")
     expect(page.get_by_role("alert")).to_contain_text("未找到办事指南：没有“castle”这一项目类型的办事指南")
+
+    page.goto("/guide")  # the public guide's index leads to each project type's guide
+    page.get_by_role("link", name="拿地即开工项目").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("拿地即开工项目 · 办事指南")
 
     page.goto("/no/such/page")
     expect(page.get_by_role("heading", name="页面不存在")).to_be_visible()
