@@ -292,3 +292,16 @@ def test_errors_are_shown_in_chinese(suite, open_page):
 
     page.goto("/dept")  # a page that needs a login leads to the login, not to a blank page
     expect(page).to_have_url(re.compile(r"/login\?next=/dept"))
+
+    # a token the gateway no longer accepts: back to the login with the gateway's reason, then back to the page
+    log_in(w, suite, "e02")
+    page.evaluate("""() => {
+        const s = JSON.parse(localStorage.getItem('zhitong.session'))
+        localStorage.setItem('zhitong.session', JSON.stringify({ ...s, token: 'revoked' }))
+    }""")
+    page.goto("/enterprise/consultations")
+    expect(page.get_by_role("status")).to_have_text("未登录或登录已过期：访问令牌无效，请重新登录")
+    page.get_by_label("用户名").fill("e02")
+    page.get_by_label("密码").fill(suite.password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/enterprise/consultations$"))

@@ -32,6 +32,12 @@ export function saveSession(token) {
   localStorage.setItem(SESSION_KEY, JSON.stringify(session.current))
 }
 
+// Called when the gateway refuses the session's token (expired or revoked); the router sends the user to log in.
+let expiredHandler = null
+export function onSessionExpired(handler) {
+  expiredHandler = handler
+}
+
 export function logout() {
   session.current = null
   localStorage.removeItem(SESSION_KEY)
@@ -89,8 +95,12 @@ export async function request(method, path, { body, form, token, params } = {}) 
   }
   if (!response.ok) {
     const problem = await problemOf(response)
-    if (response.status === 401 && !token && session.current) logout()
-    throw new ApiError(response.status, problem)
+    const error = new ApiError(response.status, problem)
+    if (response.status === 401 && !token && session.current) {
+      logout()
+      expiredHandler?.(error)
+    }
+    throw error
   }
   if (response.status === 204) return null
   return response.json()

@@ -1,7 +1,7 @@
 // One client, five terminals: enterprise (phone and PC), department workbench, service window, big screen and
 // the public guide. Pages of the first three need a login of the right role; the screen and the guide do not.
 import { createRouter, createWebHistory } from 'vue-router'
-import { currentUser } from './api.js'
+import { currentUser, onSessionExpired } from './api.js'
 
 const ENTERPRISE = ['enterprise', 'agent']
 const HANDLERS = ['officer', 'dept_head', 'supervisor', 'admin']
@@ -52,4 +52,9 @@ router.beforeEach((to) => {
 
 router.afterEach((to) => {
   document.title = `${to.meta.title || '直通'} · 直通审批`
+})
+
+// The login expired or was revoked: log in again, then come back to the same page.
+onSessionExpired((error) => {
+  router.push({ path: '/login', query: { next: router.currentRoute.value.fullPath, reason: error.message } })
 })
