@@ -47,7 +47,8 @@ $(WEB_STAMP): $(WEB_DEPS) $(WEB_SOURCES)
 	@touch $@
 
 screen-token: setup ## Print the big screen's address with a long-lived token of the demo user `screen` (make run's settings)
-	@set -a && source $(RUN_ENV) && set +a && echo "http://127.0.0.1:$${ZHITONG_GATEWAY_PORT}/screen?token=$$($(PY) -m services.gateway.users --screen-token)"
+	@set -a && source $(RUN_ENV) && set +a && token=$$($(PY) -m services.gateway.users --screen-token) \
+	  && echo "http://127.0.0.1:$${ZHITONG_GATEWAY_PORT}/screen?token=$$token"
 
 migrate: setup ## Apply every service's Alembic migrations (embedded SQLite or *_DATABASE_URL)
 	$(PY) -m kit.migrate workflow intake consult rating alerts gateway

@@ -13,6 +13,7 @@ import sys
 
 import yaml
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit import config
@@ -102,8 +103,11 @@ class NotAScreen(ValueError):
 
 def issue_screen_token(sessions: sessionmaker[Session], username: str, days: int, manual_clock: bool) -> str:
     """A read-only token of the `screen` user `username`, valid for `days` days."""
-    with sessions() as session:
-        user = session.get(User, username)
+    try:
+        with sessions() as session:
+            user = session.get(User, username)
+    except SQLAlchemyError:
+        raise NotAScreen("the user store is not set up yet: start the suite once (make run) or migrate it") from None
     if user is None or not user.active or user.role != "screen":
         raise NotAScreen(f"{username!r} is not an active user of the screen role")
     if user.demo and not manual_clock:
