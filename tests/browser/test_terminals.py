@@ -278,6 +278,34 @@ def test_window_registers_a_walk_in_enterprise_and_returns_its_application(suite
     assert stage["status"] == "open" and stage["return_reason"] == "总平面图缺少设计单位出图章"
 
 
+def test_big_screen_says_what_is_missing_instead_of_going_blank(suite, open_page):
+    w = open_page(SCREEN)
+    page = w.page
+    page.goto("/screen")  # never opened with a token on this browser, and nobody logged in
+    expect(page.get_by_role("alert")).to_contain_text("未配置大屏令牌")
+    expect(page.get_by_role("alert")).to_contain_text("make screen-token")
+
+    w.allow("status of 401")
+    page.goto("/screen?token=not-a-token")
+    expect(page.get_by_role("alert")).to_contain_text("大屏令牌无效或已过期")
+    expect(page.get_by_role("alert")).to_contain_text("访问令牌无效")
+
+    # one figure endpoint down: its panel says so in Chinese, the others still show
+    w.allow("status of 503")
+    page.route(
+        "**/api/v1/dashboard/trends*",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/problem+json",
+            body='{"title": "服务暂不可用", "status": 503, "detail": "统计服务正在重启"}',
+        ),
+    )
+    page.goto(f"/screen?token={screen_token(suite)}")
+    expect(page.locator(".panel", has_text="月度趋势")).to_contain_text("数据暂不可用：服务暂不可用：统计服务正在重启")
+    expect(page.locator("[data-figure='total'] b")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator(".league tbody tr").first).to_be_visible()
+
+
 def test_errors_are_shown_in_chinese(suite, open_page):
     w = open_page(PHONE)
     page = w.page
