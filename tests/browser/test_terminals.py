@@ -130,9 +130,20 @@ def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
     expect(page.locator(".item-status")).to_have_text("已办结")
     expect(page.locator("ol.history")).to_contain_text("fgw-officer · 准予许可")
     officer.shot("dept-pc-item")
+
+    # a week later the land-use permit (limit 3 working days) is late: red, first in its department's queue
+    suite.set_clock("2026-11-09 09:00")
+    supervisor = suite.login("supervisor")
+    wait_until(
+        lambda: supervisor.get("/dashboard/summary")["projects"]["by_colour"]["red"] >= 1,
+        timeout=30,
+        what="a red project on the dashboard",
+    )
     officer_phone = open_page(PHONE)
     log_in(officer_phone, suite, "zrgh-officer")
-    expect(officer_phone.page.locator(f"tr[data-item='S1-07'][data-project='{pid}']")).to_be_visible()
+    first = officer_phone.page.locator("table.queue tbody tr").first
+    expect(first).to_have_attribute("data-project", pid)
+    expect(first.locator(".colour")).to_have_attribute("data-colour", "red")
     officer_phone.shot("dept-phone-queue")
 
     # 大屏端: no login prompt; the token is passed once in the address, kept, and taken out of the address bar
@@ -154,7 +165,7 @@ def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
         ("red", projects["by_colour"]["red"]),
     ]:
         expect(page.locator(f"[data-figure='{figure}'] b")).to_have_text(str(value))
-    assert projects["total"] >= 7  # the sample projects at least
+    assert projects["total"] >= 7 and projects["by_colour"]["red"] >= 1  # the samples, and the late one
     expect(page.locator(".league tbody tr").first).to_be_visible()
     expect(page.locator(".unavailable")).to_have_count(0)
     screen.shot("screen-1920")
@@ -187,7 +198,7 @@ def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
 
 
 def test_questions_replies_and_rating_in_the_browser(suite, open_page):
-    suite.set_clock("2026-11-03 10:00")
+    suite.set_clock("2026-11-10 10:00")
     asker = open_page(PC)
     log_in(asker, suite, "e03")
     page = asker.page
@@ -197,7 +208,7 @@ def test_questions_replies_and_rating_in_the_browser(suite, open_page):
     page.get_by_label("内容").fill("请问总平面图需要盖设计单位公章吗？")
     page.get_by_role("button", name="提交咨询").click()
     question = page.locator("article.question", has_text="用地规划许可需要哪些图纸")
-    expect(question).to_contain_text("答复时限 2026-11-03 17:30")
+    expect(question).to_contain_text("答复时限 2026-11-10 17:30")
 
     window = open_page(PC)
     log_in(window, suite, "window-officer")
@@ -212,7 +223,7 @@ def test_questions_replies_and_rating_in_the_browser(suite, open_page):
     log_in(officer, suite, "zrgh-officer")
     officer.page.goto("/dept/consultations")
     asked = officer.page.locator("article.question", has_text="用地规划许可需要哪些图纸")
-    expect(asked.locator(".due")).to_contain_text("2026-11-03 17:30")
+    expect(asked.locator(".due")).to_contain_text("2026-11-10 17:30")
     officer.shot("dept-phone-questions")
     asked.get_by_label("答复用地规划许可需要哪些图纸").fill("需要加盖设计单位出图章。")
     asked.get_by_role("button", name="答复").click()
@@ -238,7 +249,7 @@ def test_questions_replies_and_rating_in_the_browser(suite, open_page):
 
 
 def test_window_registers_a_walk_in_enterprise_and_returns_its_application(suite, open_page):
-    suite.set_clock("2026-11-04 09:30")
+    suite.set_clock("2026-11-11 09:30")
     w = open_page(PC)
     log_in(w, suite, "window-head")
     page = w.page
