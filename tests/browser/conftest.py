@@ -1,6 +1,7 @@
 """The web client in a real browser: Debian's Chromium (/usr/bin/chromium, never a browser Playwright downloads)
-driven by Playwright against the whole suite, started as the end-to-end tests start it (a suite of its own for
-this directory). Every page fails its test on a console error or an uncaught exception."""
+driven by Playwright against the whole suite, started as the end-to-end tests start it (a suite and a broker
+virtual host of its own, stopped when this package's tests are done, so it never runs beside the end-to-end
+suite). Every page fails its test on a console error or an uncaught exception."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kit.config import ROOT
-from tests.e2e.conftest import suite, vhost  # noqa: F401 - the suite fixtures, for this directory too
+from tests.e2e.conftest import Suite, own_vhost, start_suite
 
 CHROMIUM = Path(os.environ.get("ZHITONG_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -51,7 +52,17 @@ class Watched:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
+def suite(tmp_path_factory) -> Suite:
+    with own_vhost() as url:
+        s = start_suite(tmp_path_factory.mktemp("var"), url)
+        try:
+            yield s
+        finally:
+            s.stop()
+
+
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does it)")
@@ -64,7 +75,7 @@ def browser():
 
 
 @pytest.fixture
-def open_page(browser, suite) -> Callable[..., Watched]:  # noqa: F811 - the imported fixture
+def open_page(browser, suite) -> Callable[..., Watched]:
     """`open_page(viewport)`: a new browser context (own storage, zh-CN) and page at that size, watched for errors."""
     contexts, watched = [], []
 
