@@ -38,7 +38,8 @@ $(GEN_STAMP): $(PROTOS) $(STAMP)
 web: $(WEB_STAMP) ## Build the web client (web/ -> web/dist, served by the gateway at /): npm ci, then vite build
 
 $(WEB_DEPS): web/package-lock.json
-	@command -v npm >/dev/null || { echo "npm (Node.js 20 or newer) is needed to build the web client: apt-get install nodejs npm" >&2; exit 1; }
+	@command -v npm >/dev/null && node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+	  || { echo "Node.js 20.19 or newer with npm is needed to build the web client (web/): https://nodejs.org" >&2; exit 1; }
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
 
