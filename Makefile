@@ -81,8 +81,10 @@ test-browser: setup ## Browser tests: the web client in Debian's Chromium (Playw
 	@tools/ensure_rabbitmq.sh
 	$(PY) -m pytest -q tests -m browser
 
-bench: setup ## Benchmarks: one workflow sweep over 1,000,000 open items on PostgreSQL
+bench: setup ## Benchmarks on PostgreSQL: a sweep over 1,000,000 open items; the dashboard over 200,000 projects
+	@tools/ensure_rabbitmq.sh
 	$(PY) -m tools.bench_sweep
+	$(PY) -m tools.bench_dashboard
 
 k8s-check: setup ## Render and validate deploy/: kustomize variants, kubernetes-validate --strict, CRD fields, promtool
 	$(PY) -m pytest -q tests/deploy

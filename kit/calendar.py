@@ -174,6 +174,30 @@ class WorkingCalendar:
             return entry.workdays[i]
         return self._first_of(day.year + 1)
 
+    def previous_workday(self, day: date) -> date:
+        """The last working day strictly before `day`."""
+        entry = self._year(day.year)
+        i = bisect.bisect_left(entry.workdays, day)
+        if i > 0:
+            return entry.workdays[i - 1]
+        return self._last_of(day.year - 1)
+
+    def _last_of(self, year: int) -> date:
+        entry = self._year(year)
+        return entry.workdays[-1] if entry.workdays else self._last_of(year - 1)
+
+    def subtract_workdays(self, end: date, n: int) -> date:
+        """The inverse of `add_workdays` on a working day: the working day `start` with
+        `add_workdays(start, n) == end`. `end` must be a working day."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        if not self.is_workday(end):
+            raise ValueError(f"{end} is not a working day")
+        day = end
+        for _ in range(n):
+            day = self.previous_workday(day)
+        return day
+
     def _first_of(self, year: int) -> date:
         entry = self._year(year)
         return entry.workdays[0] if entry.workdays else self._first_of(year + 1)

@@ -97,6 +97,10 @@ class Catalog:
     departments: Mapping[str, Department]
     materials: Mapping[str, Material]
     items: tuple[ItemDef, ...]
+    # The stage whose decision (the construction permit) allows construction to start (开工): the stages up to
+    # and including it bind an enterprise's target start date; later ones (completion acceptance) follow
+    # construction. Default: the stage before the last.
+    construction_after: str = ""
 
     def stage(self, code: str) -> StageDef:
         for s in self.stages:
@@ -183,6 +187,9 @@ def load_catalog(path: Path) -> Catalog:
                 problems.append(f"item {i.code}: unknown project type {t}")
         if i.promised_days < 0 or i.promised_days > i.statutory_days and i.statutory_days:
             problems.append(f"item {i.code}: promised_days must be between 0 and statutory_days")
+    construction_after = str(raw.get("construction_starts_after") or (stages[-2].code if len(stages) > 1 else ""))
+    if stages and construction_after not in stage_codes:
+        problems.append(f"construction_starts_after: unknown stage {construction_after}")
     if problems:
         raise CatalogError(f"catalog {path}: " + "; ".join(problems))
-    return Catalog(str(raw.get("version", "")), types, stages, departments, materials, items)
+    return Catalog(str(raw.get("version", "")), types, stages, departments, materials, items, construction_after)

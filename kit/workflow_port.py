@@ -81,6 +81,13 @@ class WorkflowPort:
         )
         return {p.enterprise for p in found.projects}
 
+    def visible_project_ids(self, actor: Actor) -> set[str]:
+        """Ids of the projects the actor may see (for an agent: the projects assigned to them now)."""
+        found = self._call(
+            "ListProjects", pb.ListProjectsRequest(actor=actor.to_proto(actor_pb2.Actor), limit=1_000_000)
+        )
+        return {p.id for p in found.projects}
+
     def submit_stage(self, actor: Actor, project_id: str, stage: str, deferred: list[str]) -> pb.Stage:
         return self._call(
             "SubmitStage",

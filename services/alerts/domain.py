@@ -179,12 +179,21 @@ class Alerts:
             return to("bad_rating", "dept_head")
         if event_type == "rectification.overdue":
             return to("rectification_overdue", "dept_head")
+
+        def team(level: str) -> list[Planned]:
+            """A major project's service team (专班) gets its warnings too; workflow names them in the event."""
+            return [
+                Planned(level, "service_team", Recipient(role="service_team", name=m["name"], phone=m["phone"]))
+                for m in item.get("service_team") or []
+                if m.get("phone")
+            ]
+
         if event_type == "item.warning_started":
-            return to("warning", "officer", fallback="contact")
+            return to("warning", "officer", fallback="contact") + team("warning")
         if event_type == "item.turned_red":
-            return to("red", "contact") + to("red", "dept_head")
+            return to("red", "contact") + to("red", "dept_head") + team("red")
         if event_type == "item.still_red":
-            planned = to("reminder", "contact") + to("reminder", "dept_head")
+            planned = to("reminder", "contact") + to("reminder", "dept_head") + team("reminder")
             if int(data.get("red_days", 0)) >= self.policy.escalate_red_days:
                 planned += to("escalation", "supervisor")
             return planned

@@ -518,7 +518,8 @@ class Consult:
         if actor.role == "enterprise":
             return query.where(Question.enterprise == (actor.enterprise or "\0"))
         if actor.role == "agent":
-            return query.where(Question.asker == actor.username)
+            # the questions about the projects the agent serves now, whoever of the enterprise's side asked
+            return query.where(Question.project_id.in_(self._served(actor)))
         if actor.at_window:
             return query.where(or_(Question.department == WINDOW, Question.forwarded_from == WINDOW))
         if actor.role in HANDLER_ROLES:
@@ -532,7 +533,7 @@ class Consult:
         if actor.role == "enterprise":
             return query.where(Case.enterprise == (actor.enterprise or "\0"))
         if actor.role == "agent":
-            return query.where(Case.raised_by == actor.username)
+            return query.where(Case.project_id.in_(self._served(actor)))
         if actor.role in HANDLER_ROLES:
             return query.where(
                 or_(
@@ -555,11 +556,16 @@ class Consult:
     def _answers(actor: Actor, question: Question) -> bool:
         return actor.role in HANDLER_ROLES and actor.department == question.department
 
-    @staticmethod
-    def _asked(actor: Actor, question: Question) -> bool:
+    def _asked(self, actor: Actor, question: Question) -> bool:
+        """The enterprise that asked, or the agent who now serves the question's project, speaks for the asker."""
         return (actor.role == "enterprise" and actor.enterprise == question.enterprise) or (
-            actor.role == "agent" and actor.username == question.asker
+            actor.role == "agent" and question.project_id in self._served(actor)
         )
+
+    def _served(self, actor: Actor) -> list[str]:
+        """The projects an agent serves now (workflow assigns them); a reassigned agent no longer sees the old
+        project's questions and cases."""
+        return sorted(self.workflow.visible_project_ids(actor)) or ["\0"]
 
     def _check_department(self, code: str, field_name: str = "department", window: bool = True) -> None:
         if code not in self.catalog.departments:

@@ -7,9 +7,14 @@ A rate whose denominator is zero is `None` (shown as "—"), never 0 or 100 %.""
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 import yaml
 from zhitong.alerts.v1 import alerts_pb2 as apb
@@ -42,6 +47,15 @@ MEASURES_ZH = {
 
 def rate(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="figures")
+
+
+def gather(**calls: Callable[[], Any]) -> dict[str, Any]:
+    """Run independent backend calls at once; their results by name (the first failure is raised)."""
+    futures = {name: _POOL.submit(call) for name, call in calls.items()}
+    return {name: future.result() for name, future in futures.items()}
 
 
 # ---------------- who may see what ----------------
@@ -85,13 +99,23 @@ class Names:
         return self.departments.get(code, code)
 
 
+_NAMES: list = [0.0, None]  # (when fetched, Names)
+NAMES_TTL = 60.0
+
+
 def names() -> Names:
-    cat = clients.workflow().call("GetCatalog", wpb.GetCatalogRequest())
-    return Names(
-        {d.code: d.name_zh for d in cat.departments},
-        {t.code: t.name_zh for t in cat.project_types},
-        {s.code: s.name_zh for s in cat.stages},
-    )
+    """Department, project type and stage names from the catalog, kept for a minute (the catalog changes only
+    with a new deployment)."""
+    fetched, known = _NAMES
+    if known is None or time.monotonic() - fetched > NAMES_TTL:
+        cat = clients.workflow().call("GetCatalog", wpb.GetCatalogRequest())
+        known = Names(
+            {d.code: d.name_zh for d in cat.departments},
+            {t.code: t.name_zh for t in cat.project_types},
+            {s.code: s.name_zh for s in cat.stages},
+        )
+        _NAMES[:] = [time.monotonic(), known]
+    return known
 
 
 def today() -> date:
@@ -211,34 +235,50 @@ class Period:
 
 
 def period_figures(actor: Actor, department: str, months: list[str], n: Names, with_red_now: bool = True) -> Period:
-    """Every department's figures over `months`, from workflow, consult and rating."""
+    """Every department's figures over `months`, from workflow, consult and rating (asked at once)."""
     a = actor_pb(actor)
     found = Period(months)
-    monthly = clients.workflow().call(
-        "GetMonthlyFigures",
-        wpb.GetMonthlyFiguresRequest(actor=a, department=department, from_month=months[0], to_month=months[-1]),
-    )
-    for r in monthly.departments:
+    calls: dict[str, Callable[[], Any]] = {
+        "monthly": lambda: clients.workflow().call(
+            "GetMonthlyFigures",
+            wpb.GetMonthlyFiguresRequest(actor=a, department=department, from_month=months[0], to_month=months[-1]),
+        )
+    }
+    if with_red_now:
+        calls["dash"] = lambda: clients.workflow().call(
+            "GetDashboard", wpb.GetDashboardRequest(actor=a, department=department)
+        )
+    for month in months:
+        calls[f"consult:{month}"] = functools.partial(consult_stats, a, month)
+        calls[f"rating:{month}"] = functools.partial(rating_stats, a, month)
+    answers = gather(**calls)
+    for r in answers["monthly"].departments:
         row = found.row(r.department, n)
         row.decided += r.decided
         row.on_time += r.on_time
         row.blue += r.blue
         row.red += r.red
         row.used_ratio_sum += r.used_ratio_sum
-    found.projects = list(monthly.projects)
+    found.projects = list(answers["monthly"].projects)
     if with_red_now:
-        dash = clients.workflow().call("GetDashboard", wpb.GetDashboardRequest(actor=a, department=department))
-        for c in dash.open_items:
+        for c in answers["dash"].open_items:
             if c.state == "red":
                 found.row(c.department, n).red_open += c.count
     for month in months:
-        add_board_figures(found, a, department, month, n)
+        add_board_figures(found, department, n, answers[f"consult:{month}"], answers[f"rating:{month}"])
     return found
 
 
-def add_board_figures(found: Period, a, department: str, month: str, n: Names) -> None:
+def consult_stats(a, month: str):
+    return clients.consult().call("GetStats", cpb.GetStatsRequest(actor=a, month=month))
+
+
+def rating_stats(a, month: str):
+    return clients.rating().call("GetStats", rpb.GetStatsRequest(actor=a, month=month))
+
+
+def add_board_figures(found: Period, department: str, n: Names, consult, ratings) -> None:
     """Add one month of consultation (consult) and rating (rating) figures to `found`."""
-    consult = clients.consult().call("GetStats", cpb.GetStatsRequest(actor=a, month=month))
     for f in consult.departments:
         if department and f.department != department:
             continue
@@ -248,7 +288,6 @@ def add_board_figures(found: Period, a, department: str, month: str, n: Names) -
         row.replied_on_time += f.replied_on_time
         row.late_flags += f.late_flags
         row.perfunctory_flags += f.perfunctory_flags
-    ratings = clients.rating().call("GetStats", rpb.GetStatsRequest(actor=a, month=month))
     for f in ratings.departments:
         if department and f.department != department:
             continue
@@ -438,8 +477,11 @@ def sms_counts(actor: Actor, department: str, periods: list[tuple[datetime, date
     return list(clients.alerts().call("CountMessages", request).counts)
 
 
-def material_reduction(actor: Actor, asked: int) -> dict:
-    found = clients.intake().call("GetMaterialFigures", ipb.GetMaterialFiguresRequest(actor=actor_pb(actor)))
+def material_figures(actor: Actor):
+    return clients.intake().call("GetMaterialFigures", ipb.GetMaterialFiguresRequest(actor=actor_pb(actor)))
+
+
+def material_reduction(found, asked: int) -> dict:
     uploaded = found.materials_uploaded
     return {
         "asked_one_by_one": asked,

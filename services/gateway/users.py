@@ -37,6 +37,7 @@ def demo_users() -> list[dict]:
         {"username": "supervisor", "role": "supervisor", "display_name": "督办员"},
         {"username": "ops", "role": "ops", "display_name": "运维"},
         {"username": "agent", "role": "agent", "display_name": "帮办代办专员"},
+        {"username": "agent2", "role": "agent", "display_name": "帮办代办专员（二）"},
         {"username": "screen", "role": "screen", "display_name": "大屏"},
     ]
     for e in samples["enterprises"]:

@@ -25,8 +25,16 @@ STATUS_ZH = {
 }
 
 
+GREEN_CHANNEL = "绿色通道"
+
+
 def _or_none(value: str):
     return value or None
+
+
+def green_channel(major: bool) -> str | None:
+    """The label of a major project (重大项目) wherever it or its items appear."""
+    return GREEN_CHANNEL if major else None
 
 
 def local_time(ts) -> str:
@@ -44,6 +52,7 @@ def item(i: wpb.Item) -> dict:
         "project_id": i.project_id,
         "project_name": i.project_name,
         "major": i.major,
+        "green_channel": green_channel(i.major),
         "code": i.code,
         "name_zh": i.name_zh,
         "stage": i.stage,
@@ -92,6 +101,7 @@ def project_summary(p: wpb.Project) -> dict:
         "enterprise": p.enterprise,
         "type": p.project_type,
         "major": p.major,
+        "green_channel": green_channel(p.major),
         "status": p.status,
         "status_zh": STATUS_ZH.get(p.status, p.status),
         "colour": colour(p.colour),
@@ -139,3 +149,104 @@ def stored_material(m) -> dict:
 
 def enterprise(e) -> dict:
     return {"code": e.code, "name_zh": e.name_zh, "credit_code": e.credit_code, "contact": e.contact, "phone": e.phone}
+
+
+# ---- 双一 service: service team, approval plan, audit trail, follow-ups ----
+
+
+def team(t: wpb.ServiceTeam) -> dict:
+    people = [{"name": m.name, "department": _or_none(m.department), "phone": m.phone} for m in t.members]
+    roles = [m.role for m in t.members]
+    return {
+        "project_id": t.project_id,
+        "agent": _or_none(t.agent),
+        "lead": people[roles.index("lead")] if "lead" in roles else None,
+        "members": [p for p, r in zip(people, roles) if r == "member"],
+    }
+
+
+def _span(s: wpb.DateSpan) -> dict:
+    return {"accept": _or_none(s.accept), "finish": _or_none(s.finish)}
+
+
+def plan(p: wpb.ApprovalPlan) -> dict:
+    has_target = bool(p.target_start)
+    return {
+        "project_id": p.project_id,
+        "project_name": p.project_name,
+        "enterprise": p.enterprise,
+        "type": p.project_type,
+        "major": p.major,
+        "green_channel": green_channel(p.major),
+        "agent": _or_none(p.agent),
+        "project_status": p.project_status,
+        "today": p.today,
+        "target_start": _or_none(p.target_start),
+        "construction_after": p.construction_after,
+        "earliest_start": _or_none(p.earliest_start),
+        "feasible": p.feasible if has_target else None,
+        "shortfall_days": p.shortfall_days,
+        "slack_days": p.slack_days,
+        "calendar_warning": _or_none(p.calendar_warning),
+        "stages": [
+            {
+                "code": s.code,
+                "name_zh": s.name_zh,
+                "status": s.status,
+                "status_zh": STATUS_ZH.get(s.status, s.status),
+                "stage_days": s.stage_days,
+                "binds_start": s.binds_start,
+                "latest": _span(s.latest),
+                "forecast": _span(s.forecast),
+                "actual": _span(s.actual),
+                "items": [
+                    {
+                        "id": i.id,
+                        "code": i.code,
+                        "name_zh": i.name_zh,
+                        "department": i.department,
+                        "department_name": i.department_name,
+                        "effective_days": i.effective_days,
+                        "materials": [{"code": m.code, "name_zh": m.name_zh} for m in i.materials],
+                        "status": i.status,
+                        "status_zh": STATUS_ZH.get(i.status, i.status),
+                        "latest": _span(i.latest),
+                        "forecast": _span(i.forecast),
+                        "actual": _span(i.actual),
+                    }
+                    for i in s.items
+                ],
+            }
+            for s in p.stages
+        ],
+    }
+
+
+def audit_entry(e, source: str) -> dict:
+    return {
+        "at": local_time(e.at),
+        "source": source,
+        "actor": e.actor,
+        "actor_role": e.actor_role,
+        "on_behalf_of": _or_none(e.on_behalf_of),
+        "subject_type": e.subject_type,
+        "subject_id": e.subject_id,
+        "action": e.action,
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "reason": e.reason,
+    }
+
+
+def follow_up(f: wpb.FollowUp) -> dict:
+    return {
+        "id": f.id,
+        "project_id": f.project_id,
+        "category": f.category,
+        "category_name": f.category_name,
+        "happened_on": f.happened_on,
+        "people": list(f.people),
+        "outcome": f.outcome,
+        "recorded_by": f.recorded_by,
+        "recorded_at": local_time(f.recorded_at),
+    }

@@ -454,6 +454,16 @@ class Intake:
             result = self.workflow.submit_stage(actor, project_id, stage, deferred_now)
         return result.status, deferred_now
 
+    # ---------------- the audit trail ----------------
+
+    def project_history(self, actor: Actor, project_id: str) -> list[AuditEntry]:
+        """Intake's audit trail of one project (registration, uploads, submissions), oldest first; an agent's
+        entries name the enterprise they acted for."""
+        self.workflow.project(actor, project_id)  # visibility is workflow's: NotFound when hidden
+        with self.sessions() as session:
+            query = select(AuditEntry).where(AuditEntry.project_id == project_id).order_by(AuditEntry.id)
+            return list(session.scalars(query))
+
     # ---------------- helpers ----------------
 
     @staticmethod

@@ -124,6 +124,27 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             project_id=request.project_id, stage=request.stage, status=status, deferred_materials=deferred
         )
 
+    def ListProjectHistory(self, request, context):
+        entries = self.intake.project_history(Actor.from_proto(request.actor), request.project_id)
+        return pb.ListProjectHistoryResponse(
+            entries=[
+                pb.AuditEntry(
+                    at=timestamp(e.at),
+                    actor=e.actor,
+                    actor_role=e.actor_role,
+                    on_behalf_of=e.on_behalf_of,
+                    action=e.action,
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    reason=e.reason,
+                    subject_type=e.subject_type,
+                    subject_id=e.subject_id,
+                    project_id=e.project_id,
+                )
+                for e in entries
+            ]
+        )
+
     def GetMaterialFigures(self, request, context):
         projects, uploaded = self.intake.material_figures(Actor.from_proto(request.actor))
         return pb.GetMaterialFiguresResponse(projects=projects, materials_uploaded=uploaded)

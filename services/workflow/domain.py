@@ -4,6 +4,7 @@ colours and the audit trail. Pure Python: takes a session factory, a clock, the 
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 import uuid
@@ -32,14 +33,18 @@ from kit.catalog import Catalog, ProjectFacts
 from kit.clock import Clock, local_today
 from kit.db import transaction
 from kit.outbox import Outbox
-from services.workflow import rules
+from kit.text import clean_text, printable
+from services.workflow import planning, rules
 from services.workflow.figures import Figures
 from services.workflow.models import (
     AuditEntry,
     CalendarYear,
+    FollowUp,
+    FollowUpCategory,
     IssuedDocument,
     ItemInstance,
     ProjectPlan,
+    ServiceTeamMember,
     StageRun,
     Suspension,
 )
@@ -89,6 +94,11 @@ EVENT_OF_ACTION = {
 }
 REASON_REQUIRED = {"suspend", "refuse", "withdraw", "return"}
 SEE_ALL_ROLES = ("supervisor", "admin", "screen", "system")
+# Who flags the green channel and assigns service teams and agents (督办员, 管理员).
+SERVICE_ROLES = ("supervisor", "admin")
+PHONE = re.compile(r"^1\d{10}$")
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
+CATEGORY_CODE = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
 @dataclass
@@ -153,6 +163,29 @@ class ProjectView:
     stages: list[StageView]
     documents: list[IssuedDocument]
     calendar_warning: str = ""
+
+
+@dataclass(frozen=True)
+class TeamMemberInput:
+    """A person of a service team (专班) as a supervisor names them."""
+
+    name: str
+    phone: str
+    department: str = ""
+
+
+@dataclass
+class ServiceTeamView:
+    project_id: str
+    agent: str
+    members: list[ServiceTeamMember]
+
+
+@dataclass
+class ApprovalPlanView:
+    project: ProjectView
+    schedule: planning.ApprovalSchedule
+    calendar_warning: str
 
 
 @dataclass
@@ -925,13 +958,27 @@ class Workflow:
             )
             # Payloads are built as plain dicts in the shape of proto/zhitong/events/v1 (a test holds them to
             # it): the sweep may announce tens of thousands of changes at once.
+            warning_rows = self._changed(session, warning)
+            self._mark(session, warning, warning_since=today)
+            red_rows = self._changed(session, turning_red)
+            self._mark(session, turning_red, red_since=today)
+            reminder_rows = []
+            if cal.is_workday(today):
+                reminder_rows = self._changed(session, still_red)
+                self._mark(session, still_red, reminded_on=today)
+            # The service team (专班) of a project gets its warnings too: one query for all changed projects.
+            teams = self._team_contacts(session, {r.project_id for r in (*warning_rows, *red_rows, *reminder_rows)})
+
+            def ref(r) -> dict:
+                return {**_ref(r), "service_team": teams.get(r.project_id, [])}
+
             rows: list[dict] = []
-            for r in self._changed(session, warning):
+            for r in warning_rows:
                 rows.append(
                     self.outbox.row(
                         "item.warning_started",
                         {
-                            "item": _ref(r),
+                            "item": ref(r),
                             "deadline": day_text(r.deadline),
                             "effective_days": r.effective_days,
                             "warning_on": today.isoformat(),
@@ -939,40 +986,51 @@ class Workflow:
                         now,
                     )
                 )
-            self._mark(session, warning, warning_since=today)
-            for r in self._changed(session, turning_red):
+            for r in red_rows:
                 rows.append(
                     self.outbox.row(
                         "item.turned_red",
                         {
-                            "item": _ref(r),
+                            "item": ref(r),
                             "deadline": day_text(r.deadline),
                             "red_since": day_text(r.deadline + timedelta(days=1)),
                         },
                         now,
                     )
                 )
-            self._mark(session, turning_red, red_since=today)
-            if cal.is_workday(today):
-                for r in self._changed(session, still_red):
-                    rows.append(
-                        self.outbox.row(
-                            "item.still_red",
-                            {
-                                "item": _ref(r),
-                                "deadline": day_text(r.deadline),
-                                "red_since": day_text(r.deadline + timedelta(days=1)),
-                                "red_days": cal.workdays_between(r.deadline, today),
-                                "reminder_on": today.isoformat(),
-                            },
-                            now,
-                        )
+            for r in reminder_rows:
+                rows.append(
+                    self.outbox.row(
+                        "item.still_red",
+                        {
+                            "item": ref(r),
+                            "deadline": day_text(r.deadline),
+                            "red_since": day_text(r.deadline + timedelta(days=1)),
+                            "red_days": cal.workdays_between(r.deadline, today),
+                            "reminder_on": today.isoformat(),
+                        },
+                        now,
                     )
-                self._mark(session, still_red, reminded_on=today)
+                )
             for row in rows:
                 counts[row["type"]] += 1
             self.outbox.emit_many(session, rows)
         return counts
+
+    @staticmethod
+    def _team_contacts(session: Session, project_ids: set[str]) -> dict[str, list[dict]]:
+        """events.v1.TeamContact lists of the service teams of these projects."""
+        teams: dict[str, list[dict]] = {}
+        ids = sorted(project_ids)
+        for start in range(0, len(ids), 1000):  # bounded IN lists, however many projects a sweep touches
+            query = (
+                select(ServiceTeamMember)
+                .where(ServiceTeamMember.project_id.in_(ids[start : start + 1000]))
+                .order_by(ServiceTeamMember.project_id, ServiceTeamMember.position)
+            )
+            for m in session.scalars(query):
+                teams.setdefault(m.project_id, []).append({"name": m.name, "phone": m.phone, "role": m.role})
+        return teams
 
     @staticmethod
     def _changed(session: Session, conditions):
@@ -1014,6 +1072,325 @@ class Workflow:
     def _check_year(year: int) -> None:
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise errors.Invalid(f"年份须在{FIRST_YEAR}至{LAST_YEAR}之间", field="year")
+
+    # ---------------- 双一 service: green channel, service team and agent ----------------
+
+    def set_major(self, actor: Actor, project_id: str, major: bool, reason: str = "") -> ProjectView:
+        """Flag or unflag a project as major (重大项目): the green channel (绿色通道) puts its items first in the
+        departments' queues at an equal deadline and gives it a service team and an agent. Supervisors and
+        admins only; an agent may flag it when registering the project."""
+        reason = clean_text(reason, "原因", 500, "reason", required=False)
+        with transaction(self.sessions) as session:
+            plan = self._visible_plan(session, actor, project_id)
+            if actor.role not in SERVICE_ROLES:
+                raise errors.Forbidden("只有督办员或管理员可以认定或取消重大项目（绿色通道）")
+            if plan.major != major:
+                old, plan.major = plan.major, major
+                self._audit(
+                    session,
+                    actor,
+                    plan.id,
+                    "project",
+                    plan.id,
+                    "green_channel" if major else "green_channel_off",
+                    "major" if old else "ordinary",
+                    "major" if major else "ordinary",
+                    reason or ("认定为重大项目，开通绿色通道" if major else "取消重大项目认定"),
+                )
+                self._emit(
+                    session,
+                    "project.major_changed",
+                    ev.ProjectMajorChanged(project_id=plan.id, major=major, actor=actor.username, reason=reason),
+                )
+        return self.get_project(actor, project_id)
+
+    def assign_service_team(
+        self,
+        actor: Actor,
+        project_id: str,
+        agent: str,
+        lead: TeamMemberInput | None,
+        members: Iterable[TeamMemberInput],
+    ) -> ServiceTeamView:
+        """A supervisor assigns a major project its service team (服务专班: a lead and members from departments,
+        with phones for the early-warning SMS) and its agent (帮办代办专员), who from then on acts for the
+        enterprise on this project; a previous agent loses access. Replaces the previous team."""
+        members = list(members)
+        if lead is None or not (lead.name or "").strip():
+            raise errors.Invalid("服务专班须指定牵头人（姓名和手机号）", field="lead")
+        if not members:
+            raise errors.Invalid("服务专班至少需要一名来自部门的成员", field="members")
+        if len(members) > 50:
+            raise errors.Invalid("服务专班成员不能超过50人", field="members")
+        agent = (agent or "").strip()
+        if not USERNAME.match(agent):
+            raise errors.Invalid("须指定帮办代办专员的用户名", field="agent")
+        rows = [self._team_member(lead, "lead", "lead")]
+        rows += [self._team_member(m, "member", f"members[{n}]") for n, m in enumerate(members)]
+        with transaction(self.sessions) as session:
+            plan = self._visible_plan(session, actor, project_id, lock=True)
+            if actor.role not in SERVICE_ROLES:
+                raise errors.Forbidden("只有督办员或管理员可以配备服务专班和帮办代办专员")
+            if not plan.major:
+                raise errors.Conflict(
+                    "只有重大项目（绿色通道）配备服务专班和帮办代办专员；请先认定为重大项目", major=False
+                )
+            old_agent = plan.agent
+            plan.service_team.clear()
+            session.flush()
+            for position, row in enumerate(rows):
+                row.position = position
+                plan.service_team.append(row)
+            plan.agent = agent
+            people = "、".join(
+                f"{r.name}（{self._dept_name(r.department)}）" if r.department else r.name for r in rows[1:]
+            )
+            self._audit(
+                session,
+                actor,
+                plan.id,
+                "project",
+                plan.id,
+                "service_assigned",
+                old_agent,
+                agent,
+                f"服务专班牵头人{rows[0].name}，成员{people}；帮办代办专员{agent}"
+                + (f"（原专员{old_agent}）" if old_agent and old_agent != agent else ""),
+            )
+            self._emit(
+                session,
+                "project.service_assigned",
+                ev.ServiceTeamAssigned(
+                    project_id=plan.id,
+                    agent=agent,
+                    members=[ev.TeamContact(name=r.name, phone=r.phone, role=r.role) for r in rows],
+                    actor=actor.username,
+                ),
+            )
+            return ServiceTeamView(plan.id, plan.agent, list(plan.service_team))
+
+    def _team_member(self, person: TeamMemberInput, role: str, field_name: str) -> ServiceTeamMember:
+        name = clean_text(person.name, "专班成员姓名", 80, f"{field_name}.name")
+        phone = (person.phone or "").strip()
+        if not PHONE.match(phone):
+            raise errors.Invalid(f"{name}的手机号应为11位手机号码", field=f"{field_name}.phone")
+        department = (person.department or "").strip()
+        if role == "member" and not department:
+            raise errors.Invalid(f"专班成员{name}须注明所在部门", field=f"{field_name}.department")
+        if department and department not in self.catalog.departments:
+            raise errors.Invalid(f"部门“{printable(department)}”不存在", field=f"{field_name}.department")
+        return ServiceTeamMember(role=role, name=name, phone=phone, department=department)
+
+    def service_team(self, actor: Actor, project_id: str) -> ServiceTeamView:
+        """A project's service team and agent, for whoever may see the project."""
+        with self.sessions() as session:
+            plan = self._visible_plan(session, actor, project_id)
+            return ServiceTeamView(plan.id, plan.agent, list(plan.service_team))
+
+    # ---------------- the personalised approval plan (倒排工期) ----------------
+
+    def set_target_start(self, actor: Actor, project_id: str, target_start: str) -> ApprovalPlanView:
+        """The enterprise (or its agent, or a supervisor) sets the target start of construction (开工日期) from
+        which the approval plan counts backwards. It must be a date after today."""
+        try:
+            target = date.fromisoformat((target_start or "").strip())
+        except ValueError:
+            raise errors.Invalid("开工日期格式有误，应为 YYYY-MM-DD", field="target_start") from None
+        if not FIRST_YEAR <= target.year <= LAST_YEAR:
+            raise errors.Invalid(f"开工日期须在{FIRST_YEAR}年至{LAST_YEAR}年之间", field="target_start")
+        today = local_today(self.clock)
+        if target <= today:
+            raise errors.Invalid(f"开工日期须晚于今天（{today.isoformat()}）", field="target_start")
+        with transaction(self.sessions) as session:
+            plan = self._visible_plan(session, actor, project_id, lock=True)
+            if not (self._acts_for_enterprise(actor, plan) or actor.role in SERVICE_ROLES):
+                raise errors.Forbidden("只有建设单位、其帮办代办专员或督办员可以设定开工日期")
+            if plan.target_start != target:
+                old, plan.target_start = plan.target_start, target
+                self._audit(
+                    session, actor, plan.id, "project", plan.id, "target_start", day_text(old), target.isoformat()
+                )
+        return self.approval_plan(actor, project_id)
+
+    def approval_plan(self, actor: Actor, project_id: str) -> ApprovalPlanView:
+        """The project's personalised approval plan (量身打造审批服务方案): every stage and applicable item with
+        the latest dates the target start allows (倒排工期), the forecast from today and the progress so far,
+        and the actual dates; whether the target can be met and the shortfall in working days
+        (docs/approval-plan.md)."""
+        with self.sessions() as session:
+            plan = self._visible_plan(session, actor, project_id)
+            cal = self.calendars.calendar()
+            with cal.tracking() as fallback_years:
+                view = self._project_view(plan)
+                stages = [
+                    planning.StageProgress(
+                        s.code,
+                        s.name_zh,
+                        s.status,
+                        s.stage_days,
+                        s.accepted_on,
+                        s.finished_on,
+                        s.projected_finish,
+                        [
+                            planning.ItemProgress(
+                                i.id,
+                                i.code,
+                                i.name_zh,
+                                i.department,
+                                i.effective_days,
+                                tuple(i.materials),
+                                i.status,
+                                i.accepted_on,
+                                i.deadline,
+                                i.decided_on,
+                            )
+                            for i in s.items
+                        ],
+                    )
+                    for s in view.stages
+                ]
+                schedule = planning.approval_schedule(
+                    stages, local_today(self.clock), cal, self.catalog.construction_after, plan.target_start
+                )
+            return ApprovalPlanView(view, schedule, fallback_warning(fallback_years))
+
+    def project_history(self, actor: Actor, project_id: str) -> list[AuditEntry]:
+        """Workflow's audit trail of one project (its plan, stages, items, team and follow-ups), oldest first."""
+        with self.sessions() as session:
+            self._visible_plan(session, actor, project_id)
+            return list(
+                session.scalars(select(AuditEntry).where(AuditEntry.project_id == project_id).order_by(AuditEntry.id))
+            )
+
+    # ---------------- follow-up services (后续跟踪服务) ----------------
+
+    def follow_up_categories(self) -> list[FollowUpCategory]:
+        """The admin's list of follow-up service categories."""
+        with self.sessions() as session:
+            return list(session.scalars(select(FollowUpCategory).order_by(FollowUpCategory.code)))
+
+    def put_follow_up_category(
+        self, actor: Actor, code: str, name_zh: str, create: bool | None = None
+    ) -> tuple[FollowUpCategory, bool]:
+        """Add a category, or rename one; admins only. `create` True insists on a new code, False on an existing
+        one, None takes either. Returns the category and whether it is new."""
+        if actor.role != "admin":
+            raise errors.Forbidden("只有系统管理员可以维护后续跟踪服务类别")
+        code = (code or "").strip()
+        if not CATEGORY_CODE.match(code):
+            raise errors.Invalid("类别编号只能包含小写字母、数字、下划线和连字符（1–40个字符）", field="code")
+        name_zh = clean_text(name_zh, "类别名称", 80, "name_zh")
+        with transaction(self.sessions) as session:
+            row = session.get(FollowUpCategory, code)
+            created = row is None
+            if create is True and not created:
+                raise errors.AlreadyExists(f"类别编号“{code}”已存在；修改名称请用 PUT", code=code)
+            if create is False and created:
+                raise errors.NotFound(f"后续跟踪服务类别“{code}”不存在")
+            old = "" if created else row.name_zh
+            if created:
+                row = FollowUpCategory(code=code)
+                session.add(row)
+            row.name_zh = name_zh
+            self._audit(session, actor, "", "category", code, "save", old, name_zh)
+            return FollowUpCategory(code=row.code, name_zh=row.name_zh), created
+
+    def delete_follow_up_category(self, actor: Actor, code: str) -> None:
+        """Remove a category no follow-up uses; admins only."""
+        if actor.role != "admin":
+            raise errors.Forbidden("只有系统管理员可以维护后续跟踪服务类别")
+        with transaction(self.sessions) as session:
+            row = session.get(FollowUpCategory, code)
+            if row is None:
+                raise errors.NotFound(f"后续跟踪服务类别“{printable(code)}”不存在")
+            if session.scalar(select(func.count()).where(FollowUp.category == code)):
+                raise errors.Conflict(f"已有后续跟踪记录使用类别“{row.name_zh}”，不能删除；可改名")
+            session.delete(row)
+            self._audit(session, actor, "", "category", code, "delete", row.name_zh, "")
+
+    def record_follow_up(
+        self,
+        actor: Actor,
+        project_id: str,
+        category: str,
+        happened_on: str,
+        people: Iterable[str],
+        outcome: str,
+    ) -> FollowUp:
+        """The service team logs a follow-up visit or service (policy fulfilment, hiring, financing, …) of a
+        project after its completion acceptance (竣工验收): category, date, people and outcome. Supervisors,
+        admins and the project's agent log them; before completion the answer is a conflict."""
+        try:
+            day = date.fromisoformat((happened_on or "").strip())
+        except ValueError:
+            raise errors.Invalid("服务日期格式有误，应为 YYYY-MM-DD", field="happened_on") from None
+        today = local_today(self.clock)
+        if day > today:
+            raise errors.Invalid("服务日期不能晚于今天", field="happened_on")
+        names = [clean_text(p, "参与人员", 80, "people") for p in people]
+        if not names:
+            raise errors.Invalid("须填写参与人员", field="people")
+        if len(names) > 30:
+            raise errors.Invalid("参与人员不能超过30人", field="people")
+        outcome = clean_text(outcome, "服务成效", 2000, "outcome", multiline=True)
+        with transaction(self.sessions) as session:
+            plan = self._visible_plan(session, actor, project_id)
+            if not (actor.role in SERVICE_ROLES or (actor.role == "agent" and plan.agent == actor.username)):
+                raise errors.Forbidden("只有服务专班（督办员、管理员或本项目的帮办代办专员）可以登记后续跟踪服务")
+            if plan.status != "completed":
+                raise errors.Conflict(
+                    "项目尚未通过竣工验收，后续跟踪服务在竣工验收完成后登记", project_status=plan.status
+                )
+            kind = session.get(FollowUpCategory, (category or "").strip())
+            if kind is None:
+                known = "、".join(f"{c.code}（{c.name_zh}）" for c in session.scalars(select(FollowUpCategory)))
+                raise errors.Invalid(
+                    f"后续跟踪服务类别“{printable(category)}”不存在；可选：{known or '无，请管理员先维护类别'}",
+                    field="category",
+                )
+            if plan.finished_on and day < plan.finished_on:
+                raise errors.Invalid(
+                    f"服务日期不能早于竣工验收完成日（{plan.finished_on.isoformat()}）", field="happened_on"
+                )
+            row = FollowUp(
+                project_id=plan.id,
+                category=kind.code,
+                happened_on=day,
+                people=names,
+                outcome=outcome,
+                recorded_by=actor.username,
+                recorded_at=self.clock.now(),
+            )
+            session.add(row)
+            session.flush()
+            self._audit(
+                session,
+                actor,
+                plan.id,
+                "follow_up",
+                str(row.id),
+                "follow_up",
+                "",
+                kind.code,
+                f"{day.isoformat()} {kind.name_zh}：{outcome[:200]}",
+            )
+            session.expunge(row)
+            return row
+
+    def follow_ups(self, actor: Actor, project_id: str) -> list[FollowUp]:
+        """A project's follow-up services, oldest first, for whoever may see the project."""
+        with self.sessions() as session:
+            self._visible_plan(session, actor, project_id)
+            return list(
+                session.scalars(
+                    select(FollowUp)
+                    .where(FollowUp.project_id == project_id)
+                    .order_by(FollowUp.happened_on, FollowUp.id)
+                )
+            )
+
+    def category_names(self) -> dict[str, str]:
+        return {c.code: c.name_zh for c in self.follow_up_categories()}
 
     # ---------------- views ----------------
 
@@ -1187,6 +1564,12 @@ class Workflow:
         return (actor.role == "enterprise" and actor.enterprise == plan.enterprise) or (
             actor.role == "agent" and plan.agent == actor.username
         )
+
+    def _visible_plan(self, session: Session, actor: Actor, project_id: str, lock: bool = False) -> ProjectPlan:
+        plan = self._load_plan(session, project_id, lock=lock)
+        if plan is None or not self._visible(actor, plan):
+            raise errors.NotFound("项目不存在或无权查看")
+        return plan
 
     @staticmethod
     def _load_plan(session: Session, project_id: str, lock: bool = False) -> ProjectPlan | None:

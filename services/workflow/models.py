@@ -52,6 +52,8 @@ class ProjectPlan(Base):
     current_stage: Mapped[str] = mapped_column(String(10), default="")
     finished_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The enterprise's target start of construction (开工日期), from which its approval plan counts backwards.
+    target_start: Mapped[date | None] = mapped_column(Date)
     # Stored figures for dashboards (督进考核), kept current by every change of the project and, as days pass,
     # by the sweep: the colour as of `colour_on`, the working days used so far, and the materials its items
     # of the submitted stages ask for one by one (the "before" of material reduction).
@@ -65,6 +67,9 @@ class ProjectPlan(Base):
     )
     items: Mapped[list[ItemInstance]] = relationship(back_populates="project", cascade="all, delete-orphan")
     documents: Mapped[list[IssuedDocument]] = relationship(cascade="all, delete-orphan")
+    service_team: Mapped[list[ServiceTeamMember]] = relationship(
+        order_by="ServiceTeamMember.position", cascade="all, delete-orphan"
+    )
 
 
 class StageRun(Base):
@@ -115,6 +120,17 @@ class ItemInstance(Base):
             postgresql_where=text("status IN ('accepted', 'suspended') AND red_since IS NOT NULL"),
             sqlite_where=text("status IN ('accepted', 'suspended') AND red_since IS NOT NULL"),
         ),
+        # the dashboard's open items by department and state, answered from the index alone
+        Index(
+            "ix_item_instances_open_state",
+            "department",
+            "red_since",
+            "warning_since",
+            postgresql_where=text("status IN ('accepted', 'suspended')"),
+            sqlite_where=text("status IN ('accepted', 'suspended')"),
+        ),
+        # a department's view of projects: the projects with items of that department
+        Index("ix_item_instances_department_project", "department", "project_id"),
         # monthly department figures read the items decided in a period
         Index(
             "ix_item_instances_decided",
@@ -195,6 +211,47 @@ class CalendarYear(Base):
     workdays: Mapped[list] = mapped_column(JSON)
     loaded_by: Mapped[str] = mapped_column(String(80))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ServiceTeamMember(Base):
+    """A person of a project's service team (服务专班): its lead (牵头人) or a member from a department. They get
+    the project's early-warning SMS."""
+
+    __tablename__ = "service_team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project_plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    # lead, member
+    role: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(80))
+    department: Mapped[str] = mapped_column(String(20), default="")
+    phone: Mapped[str] = mapped_column(String(20))
+
+
+class FollowUpCategory(Base):
+    """A kind of follow-up service (后续跟踪服务) after completion, e.g. policy fulfilment, hiring, financing; the
+    list is kept by an admin."""
+
+    __tablename__ = "follow_up_categories"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(80))
+
+
+class FollowUp(Base):
+    """One follow-up visit or service the service team logged for a completed project."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project_plans.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(ForeignKey("follow_up_categories.code"), index=True)
+    happened_on: Mapped[date] = mapped_column(Date)
+    people: Mapped[list] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(AuditColumns, Base):

@@ -8,7 +8,16 @@ from zhitong.workflow.v1 import workflow_pb2_grpc
 from kit.actor import Actor
 from kit.catalog import ProjectFacts
 from kit.proto import day, enum_value, enum_word, timestamp
-from services.workflow.domain import ItemView, ProjectView, StageView, Workflow
+from services.workflow.domain import (
+    ApprovalPlanView,
+    ItemView,
+    ProjectView,
+    ServiceTeamView,
+    StageView,
+    TeamMemberInput,
+    Workflow,
+)
+from services.workflow.planning import Span
 
 
 def actor_of(message) -> Actor:
@@ -92,6 +101,102 @@ def project_pb(v: ProjectView, with_items: bool = True) -> pb.Project:
             )
             for d in v.documents
         ],
+    )
+
+
+def audit_pb(e) -> pb.AuditEntry:
+    return pb.AuditEntry(
+        at=timestamp(e.at),
+        actor=e.actor,
+        actor_role=e.actor_role,
+        action=e.action,
+        from_status=e.from_status,
+        to_status=e.to_status,
+        reason=e.reason,
+        subject_type=e.subject_type,
+        subject_id=e.subject_id,
+        on_behalf_of=e.on_behalf_of,
+        project_id=e.project_id,
+    )
+
+
+def team_pb(v: ServiceTeamView) -> pb.ServiceTeam:
+    return pb.ServiceTeam(
+        project_id=v.project_id,
+        agent=v.agent,
+        members=[pb.TeamMember(role=m.role, name=m.name, department=m.department, phone=m.phone) for m in v.members],
+    )
+
+
+def member_of(message: pb.TeamMember) -> TeamMemberInput:
+    return TeamMemberInput(message.name, message.phone, message.department)
+
+
+def span_pb(span: Span) -> pb.DateSpan:
+    return pb.DateSpan(accept=day(span.accept), finish=day(span.finish))
+
+
+def plan_pb(v: ApprovalPlanView, material_names: dict[str, str], department_names: dict[str, str]) -> pb.ApprovalPlan:
+    p, s = v.project, v.schedule
+    return pb.ApprovalPlan(
+        project_id=p.id,
+        project_name=p.name,
+        enterprise=p.enterprise,
+        project_type=p.project_type,
+        major=p.major,
+        agent=p.agent,
+        project_status=p.status,
+        today=day(s.today),
+        target_start=day(s.target_start),
+        construction_after=s.construction_after,
+        earliest_start=day(s.earliest_start),
+        feasible=bool(s.feasible),
+        shortfall_days=s.shortfall_days,
+        slack_days=s.slack_days,
+        calendar_warning=v.calendar_warning,
+        stages=[
+            pb.PlanStage(
+                code=st.code,
+                name_zh=st.name_zh,
+                status=st.status,
+                stage_days=st.stage_days,
+                binds_start=st.binds_start,
+                latest=span_pb(st.latest),
+                forecast=span_pb(st.forecast),
+                actual=span_pb(st.actual),
+                items=[
+                    pb.PlanItem(
+                        id=i.item.id,
+                        code=i.item.code,
+                        name_zh=i.item.name_zh,
+                        department=i.item.department,
+                        department_name=department_names.get(i.item.department, i.item.department),
+                        effective_days=i.item.effective_days,
+                        materials=[pb.Material(code=m, name_zh=material_names.get(m, m)) for m in i.item.materials],
+                        status=i.item.status,
+                        latest=span_pb(i.latest),
+                        forecast=span_pb(i.forecast),
+                        actual=span_pb(Span(i.item.accepted_on, i.item.decided_on)),
+                    )
+                    for i in st.items
+                ],
+            )
+            for st in s.stages
+        ],
+    )
+
+
+def follow_up_pb(f, names: dict[str, str]) -> pb.FollowUp:
+    return pb.FollowUp(
+        id=f.id,
+        project_id=f.project_id,
+        category=f.category,
+        category_name=names.get(f.category, f.category),
+        happened_on=day(f.happened_on),
+        people=list(f.people),
+        outcome=f.outcome,
+        recorded_by=f.recorded_by,
+        recorded_at=timestamp(f.recorded_at),
     )
 
 
@@ -223,22 +328,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
 
     def ListItemHistory(self, request, context):
         entries = self.workflow.item_history(actor_of(request.actor), request.item_id)
-        return pb.ListItemHistoryResponse(
-            entries=[
-                pb.AuditEntry(
-                    at=timestamp(e.at),
-                    actor=e.actor,
-                    actor_role=e.actor_role,
-                    action=e.action,
-                    from_status=e.from_status,
-                    to_status=e.to_status,
-                    reason=e.reason,
-                    subject_type=e.subject_type,
-                    subject_id=e.subject_id,
-                )
-                for e in entries
-            ]
-        )
+        return pb.ListItemHistoryResponse(entries=[audit_pb(e) for e in entries])
 
     def GetCalendarYear(self, request, context):
         view = self.workflow.calendar_year(request.year)
@@ -258,6 +348,81 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
     def DeleteCalendarYear(self, request, context):
         source = self.workflow.delete_calendar_year(actor_of(request.actor), request.year)
         return pb.DeleteCalendarYearResponse(year=request.year, source=source)
+
+    # ---- 双一 service ----
+
+    def SetMajor(self, request, context):
+        view = self.workflow.set_major(actor_of(request.actor), request.project_id, request.major, request.reason)
+        return pb.SetMajorResponse(project=project_pb(view))
+
+    def AssignServiceTeam(self, request, context):
+        team = self.workflow.assign_service_team(
+            actor_of(request.actor),
+            request.project_id,
+            request.agent,
+            member_of(request.lead) if request.HasField("lead") else None,
+            [member_of(m) for m in request.members],
+        )
+        return pb.AssignServiceTeamResponse(team=team_pb(team))
+
+    def GetServiceTeam(self, request, context):
+        return pb.GetServiceTeamResponse(
+            team=team_pb(self.workflow.service_team(actor_of(request.actor), request.project_id))
+        )
+
+    def SetTargetStart(self, request, context):
+        view = self.workflow.set_target_start(actor_of(request.actor), request.project_id, request.target_start)
+        return pb.SetTargetStartResponse(plan=plan_pb(view, *self._names()))
+
+    def GetApprovalPlan(self, request, context):
+        view = self.workflow.approval_plan(actor_of(request.actor), request.project_id)
+        return pb.GetApprovalPlanResponse(plan=plan_pb(view, *self._names()))
+
+    def ListProjectHistory(self, request, context):
+        entries = self.workflow.project_history(actor_of(request.actor), request.project_id)
+        return pb.ListProjectHistoryResponse(entries=[audit_pb(e) for e in entries])
+
+    def ListFollowUpCategories(self, request, context):
+        return pb.ListFollowUpCategoriesResponse(
+            categories=[
+                pb.FollowUpCategory(code=c.code, name_zh=c.name_zh) for c in self.workflow.follow_up_categories()
+            ]
+        )
+
+    def PutFollowUpCategory(self, request, context):
+        row, created = self.workflow.put_follow_up_category(
+            actor_of(request.actor), request.category.code, request.category.name_zh, request.create
+        )
+        return pb.PutFollowUpCategoryResponse(
+            category=pb.FollowUpCategory(code=row.code, name_zh=row.name_zh), created=created
+        )
+
+    def DeleteFollowUpCategory(self, request, context):
+        self.workflow.delete_follow_up_category(actor_of(request.actor), request.code)
+        return pb.DeleteFollowUpCategoryResponse()
+
+    def RecordFollowUp(self, request, context):
+        row = self.workflow.record_follow_up(
+            actor_of(request.actor),
+            request.project_id,
+            request.category,
+            request.happened_on,
+            request.people,
+            request.outcome,
+        )
+        return pb.RecordFollowUpResponse(follow_up=follow_up_pb(row, self.workflow.category_names()))
+
+    def ListFollowUps(self, request, context):
+        rows = self.workflow.follow_ups(actor_of(request.actor), request.project_id)
+        names = self.workflow.category_names()
+        return pb.ListFollowUpsResponse(follow_ups=[follow_up_pb(f, names) for f in rows])
+
+    def _names(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Material and department names of the catalog."""
+        cat = self.workflow.catalog
+        return {m.code: m.name_zh for m in cat.materials.values()}, {
+            d.code: d.name_zh for d in cat.departments.values()
+        }
 
     # ---------------- figures ----------------
 

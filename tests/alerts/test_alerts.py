@@ -165,3 +165,34 @@ def test_an_overdue_question_warns_the_contact_then_the_supervisor(alerts):
         ("question_overdue", "supervisor"),
     ]
     assert "材料清单" in messages[0].text and "10月13日17:30" in messages[0].text
+
+
+def test_a_major_projects_warnings_also_go_to_its_service_team(alerts):
+    """Workflow names the project's service team (专班) in its warning events; each member gets the warning, the red
+    notice and the reminders, once a day each, but not the escalation meant for supervisors."""
+    team = [
+        {"name": "周主任", "phone": "13900000101", "role": "lead"},
+        {"name": "吴科长", "phone": "13900000102", "role": "member"},
+    ]
+
+    def with_team(event_type, occurred, **data):
+        event = item_event(event_type, occurred, **data)
+        event["data"]["item"].update(major=True, service_team=team)
+        return event
+
+    deliver(alerts, with_team("item.warning_started", "2026-10-12 09:00"))
+    deliver(alerts, with_team("item.warning_started", "2026-10-12 09:00"))  # redelivered
+    deliver(alerts, with_team("item.turned_red", "2026-10-14 09:00"))
+    deliver(alerts, with_team("item.still_red", "2026-10-16 09:00", red_days=3))
+    to_team = sorted(
+        (m.level, m.recipient_name, m.status) for m in log_of(alerts) if m.recipient_role == "service_team"
+    )
+    assert to_team == [
+        ("red", "吴科长", "sent"),
+        ("red", "周主任", "sent"),
+        ("reminder", "吴科长", "sent"),
+        ("reminder", "周主任", "sent"),
+        ("warning", "吴科长", "sent"),
+        ("warning", "周主任", "sent"),
+    ]
+    assert {m.phone for m in log_of(alerts) if m.recipient_role == "service_team"} == {"13900000101", "13900000102"}

@@ -152,3 +152,28 @@ def test_second_looks_are_refused_clearly(consult, clock, workflow):
         consult.open_case(SUPERVISOR, "p9", "t", "p", "window", [])
     with pytest.raises(errors.Invalid):
         consult.open_case(SUPERVISOR, "p9", "t", "p", "zrgh", [], target_date="2020-01-01")
+
+
+def test_the_agent_serving_a_project_sees_and_follows_up_its_questions_and_cases(consult, workflow, clock):
+    """Questions and cases belong to the project's enterprise side: the agent now serving the project sees the
+    enterprise's question and may follow it up; the agent it is taken from, or any other, finds nothing."""
+    from services.workflow.domain import TeamMemberInput
+
+    agent, other = Actor("agent", "agent"), Actor("agent2", "agent")
+    workflow.create_plan(ADMIN, "p1", "重点项目", "E01", ProjectFacts("low_risk"))
+    workflow.set_major(SUPERVISOR, "p1", True)
+    team = (TeamMemberInput("周主任", "13900000001"), [TeamMemberInput("吴科长", "13900000002", "zrgh")])
+    workflow.assign_service_team(SUPERVISOR, "p1", "agent", *team)
+    clock.set(local("2026-10-12 10:00"))
+    asked = consult.post_question(E01, "zrgh", "地形图比例尺？", "请告知要求。", project_id="p1")
+    by_agent = consult.post_question(agent, "zrgh", "能否容缺受理？", "营业执照正在换发。", project_id="p1")
+    assert {q.id for q in consult.list_questions(agent)} == {asked.id, by_agent.id}
+    assert consult.reply(agent, asked.id, "补充：1:500").status == "open"
+    with pytest.raises(errors.NotFound):
+        consult.post_question(other, "zrgh", "问题", "内容", project_id="p1")
+    assert consult.list_questions(other) == []
+    workflow.assign_service_team(SUPERVISOR, "p1", "agent2", *team)
+    assert {q.id for q in consult.list_questions(other)} == {asked.id, by_agent.id}
+    assert consult.list_questions(agent) == []
+    with pytest.raises(errors.NotFound):
+        consult.get_question(agent, by_agent.id)

@@ -115,3 +115,30 @@ def test_registration_rules(intake, project):
         intake.get_project(E02, project.id)
     with pytest.raises(errors.Invalid):
         intake.register_enterprise(ADMIN, "E09", "某公司", "123")
+
+
+def test_an_agents_upload_and_submission_are_recorded_for_the_enterprise(intake, workflow, project):
+    """A supervisor makes the project major and assigns it agent `agent`: its upload and submission are recorded in
+    intake's and workflow's audit trails as by agent `agent` for enterprise E01; another agent does not find it."""
+    from services.workflow.domain import TeamMemberInput
+
+    supervisor, agent, other = Actor("supervisor", "supervisor"), Actor("agent", "agent"), Actor("agent2", "agent")
+    workflow.set_major(supervisor, project.id, True)
+    workflow.assign_service_team(
+        supervisor,
+        project.id,
+        "agent",
+        TeamMemberInput("周主任", "13900000001"),
+        [TeamMemberInput("吴科长", "13900000002", "zrgh")],
+    )
+    with pytest.raises(errors.NotFound):
+        intake.upload_material(other, project.id, "M01", "licence.pdf", PDF)
+    with pytest.raises(errors.NotFound):
+        intake.project_history(other, project.id)
+    upload_all(intake, agent, project.id, "S1")
+    assert intake.submit_stage(agent, project.id, "S1")[0] == "submitted"
+    entries = [(e.actor, e.actor_role, e.on_behalf_of, e.action) for e in intake.project_history(E01, project.id)]
+    assert entries[0] == ("e01", "enterprise", "", "register")
+    assert ("agent", "agent", "E01", "upload") in entries and entries[-1] == ("agent", "agent", "E01", "submit")
+    submitted = [e for e in workflow.project_history(E01, project.id) if e.action == "submit"]
+    assert submitted and {(e.actor, e.on_behalf_of) for e in submitted} == {("agent", "E01")}

@@ -142,3 +142,41 @@ def test_two_sweeps_at_once_announce_each_change_once(suite_on_pg, clock):
         open_items = session.execute(text("SELECT count(*) FROM item_instances WHERE status = 'accepted'")).scalar()
     assert red_events == open_items > 0
     assert sum(r["item.turned_red"] for r in results) == red_events
+
+
+def test_figures_on_postgres_count_stored_colours_and_decisions(suite_on_pg, clock):
+    """The dashboard's set-based queries on PostgreSQL: a stage decided two working days after acceptance gives
+    the stored colours, the used days of the finished stage, the decided items of the month and the late ones."""
+    from tests.conftest import local
+
+    workflow, intake = suite_on_pg
+    supervisor = Actor("supervisor", "supervisor")
+    clock.set(local("2026-11-02 09:00"))  # a Monday
+    project = intake.register_project(
+        E01, Project(name="仓储库房", project_type="low_risk", attributes={"eia_registration": True})
+    )
+    for line in intake.stage_form(E01, project.id, "S1").lines:
+        if not line.on_file and not line.produced_by:
+            intake.upload_material(E01, project.id, line.code, "x.pdf", PDF)
+    intake.submit_stage(E01, project.id, "S1")
+    stage = workflow.act_on_stage(WINDOW, project.id, "S1", "accept")
+    clock.set(local("2026-11-04 10:00"))  # 2 working days later
+    for it in stage.items:
+        workflow.act_on_item(Actor("o", "officer", department=it.department), it.id, "approve")
+    dash = workflow.figures.dashboard(supervisor)
+    assert sum(p.count for p in dash.projects) == 1
+    (running,) = dash.projects
+    assert (running.status, running.stage) == ("in_progress", "S2") and running.colour in ("blue", "yellow", "red")
+    assert dash.materials_asked == sum(len(it.materials) for it in stage.items)
+    assert intake.material_figures(supervisor)[1] > 0
+    departments, projects = workflow.figures.monthly(supervisor, "2026-11", "2026-11")
+    assert sum(r.decided for r in departments) == len(stage.items)
+    late = [it for it in stage.items if it.effective_days < 2]
+    assert sum(r.red for r in departments) == len(late)
+    assert sum(p.registered for p in projects) == 1
+    found, as_of = workflow.figures.late_items(supervisor, month="2026-11")
+    assert sorted(r.days_overdue for r in found) == sorted(2 - it.effective_days for it in late)
+    own = workflow.figures.dashboard(Actor("h", "dept_head", department=stage.items[0].department))
+    assert {d for d, _, _ in own.open_items} <= {stage.items[0].department}
+    with pytest.raises(errors.Forbidden):
+        workflow.figures.dashboard(E01)

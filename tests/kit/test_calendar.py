@@ -67,3 +67,19 @@ def test_count_matches_a_day_by_day_walk_and_is_antisymmetric(a, b):
 def test_counts_add_up_across_years(a, b, c):
     x, y, z = sorted((a, b, c))
     assert CAL.workdays_between(x, z) == CAL.workdays_between(x, y) + CAL.workdays_between(y, z)
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=days, n=st.integers(min_value=0, max_value=60))
+def test_subtract_is_the_inverse_of_add_on_working_days(day, n):
+    end = day if CAL.is_workday(day) else CAL.next_workday(day)
+    start = CAL.subtract_workdays(end, n)
+    assert CAL.is_workday(start) and CAL.add_workdays(start, n) == end
+    before = CAL.previous_workday(day)
+    assert before < day and CAL.is_workday(before) and CAL.next_workday(before) >= day
+
+
+def test_previous_workday_crosses_holidays_and_years():
+    assert CAL.previous_workday(D("2026-10-08")) == D("2026-09-30")
+    assert CAL.previous_workday(D("2026-10-12")) == D("2026-10-10")  # the adjusted working Saturday
+    assert CAL.previous_workday(D("2026-01-04")) == D("2025-12-31")  # 4 January 2026 is a working Sunday

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from zhitong.alerts.v1 import alerts_pb2 as apb
 from zhitong.consult.v1 import consult_pb2 as cpb
 from zhitong.rating.v1 import rating_pb2 as rpb
@@ -17,11 +19,25 @@ from services.gateway.problems import Problem
 def summary(department=None):
     actor, scope = sv.figures_actor()
     department = sv.scoped_department(department, scope)
-    n = sv.names()
     a = actor_pb(actor)
-    dash = clients.workflow().call("GetDashboard", wpb.GetDashboardRequest(actor=a, department=department))
-    today = sv.date.fromisoformat(dash.as_of)
+    today = sv.today()
     month = sv.month_text(today)
+    # the services answer at the same time; the slowest one sets the pace
+    found = sv.gather(
+        names=sv.names,
+        dash=lambda: clients.workflow().call("GetDashboard", wpb.GetDashboardRequest(actor=a, department=department)),
+        materials=lambda: None if department else sv.material_figures(actor),
+        day_counts=lambda: sv.sms_counts(actor, department, [sv.local_day_bounds(today)])[0],
+        latest=lambda: (
+            clients.alerts()
+            .call("ListMessages", apb.ListMessagesRequest(actor=a, department=department, limit=10))
+            .messages
+        ),
+        consult=lambda: clients.consult().call("GetStats", cpb.GetStatsRequest(actor=a, month=month)),
+        ratings=lambda: clients.rating().call("GetStats", rpb.GetStatsRequest(actor=a, month=month)).departments,
+        cases=lambda: clients.consult().call("ListCases", cpb.ListCasesRequest(actor=a)).cases,
+    )
+    n, dash = found["names"], found["dash"]
 
     projects = {"total": 0, "in_progress": 0, "completed": 0, "stopped": 0, "by_colour": dict.fromkeys(sv.COLOURS, 0)}
     by_type: dict[str, dict] = {}
@@ -76,26 +92,18 @@ def summary(department=None):
         items["open"] += c.count
     items["by_department"] = sorted(by_dept.values(), key=lambda r: (-r["red"], -r["warning"], r["department"]))
 
-    day_counts = sv.sms_counts(actor, department, [sv.local_day_bounds(today)])[0]
-    latest = (
-        clients.alerts()
-        .call("ListMessages", apb.ListMessagesRequest(actor=a, department=department, limit=10))
-        .messages
-    )
-
-    consult = clients.consult().call("GetStats", cpb.GetStatsRequest(actor=a, month=month))
+    day_counts, latest, consult = found["day_counts"], found["latest"], found["consult"]
     own = [f for f in consult.departments if not department or f.department == department]
     due = sum(f.due for f in own)
     replied = sum(f.replied for f in own)
     on_time = sum(f.replied_on_time for f in own)
-    ratings = clients.rating().call("GetStats", rpb.GetStatsRequest(actor=a, month=month)).departments
-    ratings = [f for f in ratings if not department or f.department == department]
+    ratings = [f for f in found["ratings"] if not department or f.department == department]
     q_rated = sum(f.question_ratings for f in ratings)
     q_satisfied = sum(f.question_satisfaction_rate * f.question_ratings for f in ratings)
     rated = sum(f.ratings for f in ratings)
     satisfied = sum(f.satisfaction_rate * f.ratings for f in ratings)
 
-    cases = clients.consult().call("ListCases", cpb.ListCasesRequest(actor=a)).cases
+    cases = found["cases"]
     open_cases = [
         c
         for c in cases
@@ -121,7 +129,7 @@ def summary(department=None):
             ],
             n,
         ),
-        "materials": None if department else sv.material_reduction(actor, dash.materials_asked),
+        "materials": None if department else sv.material_reduction(found["materials"], dash.materials_asked),
         "alerts": {
             "today": day_counts.total,
             "sent_today": day_counts.sent,
@@ -177,6 +185,11 @@ def trends(months=12, department=None):
         )
     }
     sms = sv.sms_counts(actor, department, [tuple(sv.month_bounds(m)) for m in month_list])
+    calls = {}
+    for m in month_list:
+        calls[f"consult:{m}"] = functools.partial(sv.consult_stats, a, m)
+        calls[f"rating:{m}"] = functools.partial(sv.rating_stats, a, m)
+    boards = sv.gather(**calls)
     for i, month in enumerate(month_list):
         projects = [p for p in wf.projects if p.month == month]
         depts = [d for d in wf.departments if d.month == month]
@@ -191,7 +204,7 @@ def trends(months=12, department=None):
         series["items_red"].append(sum(d.red for d in depts))
         series["alerts"].append(sms[i].total)
         board = sv.Period([month])
-        sv.add_board_figures(board, a, department, month, n)
+        sv.add_board_figures(board, department, n, boards[f"consult:{month}"], boards[f"rating:{month}"])
         city = sv.city_row(list(board.departments.values()))
         series["questions_due"].append(city.questions_due)
         series["reply_rate"].append(sv.rate(city.replied, city.questions_due))

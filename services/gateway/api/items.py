@@ -43,6 +43,7 @@ def history(item_id):
             "at": views.local_time(e.at),
             "actor": e.actor,
             "actor_role": e.actor_role,
+            "on_behalf_of": e.on_behalf_of or None,
             "action": e.action,
             "from_status": e.from_status,
             "to_status": e.to_status,
