@@ -5,6 +5,13 @@
 #   docker run zhitong python -m kit.relay workflow
 # Settings come from the environment (README, "Configuration"); the container listens on 0.0.0.0.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# The web client, built as `make web` builds it; the gateway serves web/dist at `/`.
+FROM ${NODE_IMAGE} AS web
+WORKDIR /web
+COPY web/ ./
+RUN npm ci --no-audit --no-fund && npm run build
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -19,8 +26,8 @@ COPY proto/ proto/
 # What `make proto` runs, without the virtualenv set-up around it.
 RUN mkdir gen && python -m grpc_tools.protoc -I proto --python_out=gen --pyi_out=gen --grpc_python_out=gen \
         $(find proto -name '*.proto')
-# Code generation, the process supervisor and the test and lint tools are not needed at run time.
-RUN pip uninstall -y grpcio-tools honcho pytest hypothesis ruff uv
+# Code generation, the process supervisor and the test, browser-test and lint tools are not needed at run time.
+RUN pip uninstall -y grpcio-tools honcho pytest hypothesis ruff uv playwright
 COPY kit/ kit/
 COPY services/ services/
 COPY data/ data/
@@ -43,6 +50,7 @@ COPY --from=build /app/kit /app/kit
 COPY --from=build /app/services /app/services
 COPY --from=build /app/data /app/data
 COPY --from=build /app/gen /app/gen
+COPY --from=web /web/dist /app/web/dist
 WORKDIR /app
 USER 10001:10001
 # gateway HTTP; gRPC of workflow, intake, alerts-api; /metrics of each process.

@@ -9,14 +9,17 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock 2>/dev/null | md5sum |
 PROTOS := $(shell find proto -name '*.proto')
 GEN_STAMP := gen/.stamp
 RUN_ENV := config/run.env
+WEB_SOURCES := web/package.json web/index.html web/vite.config.js $(shell find web/src web/public -type f 2>/dev/null)
+WEB_DEPS := web/node_modules/.installed
+WEB_STAMP := web/dist/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help setup proto run demo bench k8s-check test test-unit test-integration test-e2e lint migrate migration lock clean
+.PHONY: help setup proto web screen-token run demo bench k8s-check test test-unit test-integration test-e2e test-browser lint migrate migration lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: $(STAMP) $(GEN_STAMP) ## Create .venv, install the locked dependencies, generate gRPC code
+setup: $(STAMP) $(GEN_STAMP) $(WEB_STAMP) ## Create .venv, install the locked dependencies, generate gRPC code, build the web client
 
 $(STAMP): requirements.lock
 	@tools/ensure_python.sh "$(PYTHON)" $(VENV)
@@ -32,6 +35,22 @@ $(GEN_STAMP): $(PROTOS) $(STAMP)
 	$(PY) -m grpc_tools.protoc -I proto --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS)
 	@touch $@
 
+web: $(WEB_STAMP) ## Build the web client (web/ -> web/dist, served by the gateway at /): npm ci, then vite build
+
+$(WEB_DEPS): web/package-lock.json
+	@command -v npm >/dev/null && node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+	  || { echo "Node.js 20.19 or newer with npm is needed to build the web client (web/): https://nodejs.org" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_STAMP): $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+screen-token: setup ## Print the big screen's address with a long-lived token of the demo user `screen` (make run's settings)
+	@set -a && source $(RUN_ENV) && set +a && token=$$($(PY) -m services.gateway.users --screen-token) \
+	  && echo "http://127.0.0.1:$${ZHITONG_GATEWAY_PORT}/screen?token=$$token"
+
 migrate: setup ## Apply every service's Alembic migrations (embedded SQLite or *_DATABASE_URL)
 	$(PY) -m kit.migrate workflow intake consult rating alerts gateway
 
@@ -45,18 +64,22 @@ run: setup ## Start the whole suite (manual clock, SQLite under var/, RabbitMQ i
 demo: setup ## Replay weeks of approvals through the API of a running suite (after `make run`)
 	@set -a && source $(RUN_ENV) && set +a && $(PY) -m tools.demo
 
-test: setup ## All tests: unit, integration (PostgreSQL), end to end (the suite as `make run` starts it)
+test: setup ## All tests: unit, integration (PostgreSQL), end to end (the suite as `make run` starts it), browser
 	@tools/ensure_rabbitmq.sh
 	$(PY) -m pytest -q tests
 
 test-unit: setup ## Unit tests only (no servers needed)
-	$(PY) -m pytest -q tests -m "not integration and not e2e"
+	$(PY) -m pytest -q tests -m "not integration and not e2e and not browser"
 
 test-integration: setup ## Integration tests on the machine's PostgreSQL
 	$(PY) -m pytest -q tests -m integration
 
 test-e2e: setup ## End-to-end tests: the suite started as `make run` starts it, driven through the gateway
 	$(PY) -m pytest -q tests -m e2e
+
+test-browser: setup ## Browser tests: the web client in Debian's Chromium (Playwright), screenshots into docs/screenshots
+	@tools/ensure_rabbitmq.sh
+	$(PY) -m pytest -q tests -m browser
 
 bench: setup ## Benchmarks on PostgreSQL: a sweep over 1,000,000 open items; the dashboard over 200,000 projects
 	@tools/ensure_rabbitmq.sh
@@ -74,7 +97,7 @@ lock: setup ## Re-resolve requirements.in into requirements.lock
 	$(VENV)/bin/uv pip compile requirements.in -o requirements.lock --python-version 3.11
 
 clean: ## Remove the virtualenv, generated code and local data
-	rm -rf $(VENV) gen var
+	rm -rf $(VENV) gen var web/node_modules web/dist
 
 migration: setup ## New Alembic revision from model changes: make migration SERVICE=workflow MESSAGE="add x"
 	@test -n "$(SERVICE)" -a -n "$(MESSAGE)" || { echo 'usage: make migration SERVICE=workflow MESSAGE="what changed"'; exit 2; }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 
 from kit import config
-from services.gateway.users import demo_users
+from services.gateway.users import NotAScreen, demo_users, gateway_sessions, issue_screen_token
 from tools.api import Api
 from tools.seed import seed
 
@@ -20,9 +20,16 @@ def main() -> None:
     ids = seed(api.login("admin", password))
     users = demo_users()
     officers = [u["username"] for u in users if u["role"] == "officer"]
+    manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
+    try:
+        screen = f"{base}/screen?token={issue_screen_token(gateway_sessions(), 'screen', 30, manual)}"
+    except NotAScreen:
+        screen = f"{base}/screen?token=…  (make screen-token prints it)"
     lines = [
         "",
         "  直通 Zhitong is running (manual clock: set the time with POST /api/v1/admin/clock)",
+        f"  Web client         : {base}/  (企业端 /enterprise, 部门端 /dept, 窗口端 /window, 办事指南 /guide)",
+        f"  Big screen (大屏)  : {screen}",
         f"  API and Swagger UI : {base}/api/v1/ui/",
         f"  Health             : {base}/healthz   {base}/readyz",
         f"  SMS log            : {base}/api/v1/alerts/sms (as supervisor; the log provider also prints each SMS here)",

@@ -13,7 +13,7 @@ from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from flask import Response, redirect
+from flask import Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from python_multipart.exceptions import MultipartParseError
 from starlette.exceptions import HTTPException
@@ -21,7 +21,7 @@ from starlette.formparsers import MultiPartException
 
 from kit import config, logs
 from kit.grpc_client import ServiceError, channel
-from services.gateway import problems
+from services.gateway import problems, web
 from services.gateway.metrics import RequestMetrics
 from services.gateway.users import gateway_sessions
 
@@ -71,7 +71,7 @@ def create_app() -> connexion.FlaskApp:
     flask_app.config["SESSIONS"] = gateway_sessions()
     flask_app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     flask_app.add_url_rule("/readyz", "readyz", _ready)
-    flask_app.add_url_rule("/", "root", lambda: redirect("/api/v1/ui/"))
+    web.register(flask_app)  # the web client at `/` (fixed routes such as /healthz win over its catch-all)
     return app
 
 

@@ -62,8 +62,11 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(expected, digest)
 
 
-def issue_token(username: str, role: str, department: str, enterprise: str, name: str = "") -> tuple[str, int]:
+def issue_token(
+    username: str, role: str, department: str, enterprise: str, name: str = "", ttl_seconds: int | None = None
+) -> tuple[str, int]:
     s = settings()
+    ttl = ttl_seconds or s.ttl_seconds
     now = int(time.time())
     claims = {
         "sub": username,
@@ -72,9 +75,9 @@ def issue_token(username: str, role: str, department: str, enterprise: str, name
         "enterprise": enterprise,
         "iss": s.issuer,
         "iat": now,
-        "exp": now + s.ttl_seconds,
+        "exp": now + ttl,
     }
-    return jwt.encode(claims, s.secret, algorithm="HS256"), s.ttl_seconds
+    return jwt.encode(claims, s.secret, algorithm="HS256"), ttl
 
 
 def bearer_info(token: str) -> dict:

@@ -1,6 +1,10 @@
 """The built-in user store. `python -m services.gateway.users --demo` creates the demo users (manual clock only):
 admin, supervisor, ops, agent, screen, one enterprise user per sample enterprise (e01 …) and, per department of
-the catalog, `<dept>-officer` and `<dept>-head`; all with the password in `ZHITONG_DEMO_PASSWORD`."""
+the catalog, `<dept>-officer` and `<dept>-head`; all with the password in `ZHITONG_DEMO_PASSWORD`.
+
+`python -m services.gateway.users --screen-token` prints a long-lived token of a `screen` user for the big screen
+(大屏), which has no keyboard and never shows a login prompt: it is opened once as `/screen?token=…` and keeps
+the token."""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ import sys
 
 import yaml
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit import config
 from kit.catalog import load_catalog
 from kit.clock import SystemClock
 from kit.db import make_engine, session_factory, transaction
-from services.gateway.auth import check_password, hash_password
+from services.gateway.auth import check_password, hash_password, issue_token
 from services.gateway.models import User
 
 
@@ -93,10 +98,43 @@ def authenticate(sessions: sessionmaker[Session], username: str, password: str, 
     return user
 
 
+class NotAScreen(ValueError):
+    """The user does not exist, is inactive, is not of the `screen` role, or is a demo user on the system clock."""
+
+
+def issue_screen_token(sessions: sessionmaker[Session], username: str, days: int, manual_clock: bool) -> str:
+    """A read-only token of the `screen` user `username`, valid for `days` days."""
+    try:
+        with sessions() as session:
+            user = session.get(User, username)
+    except SQLAlchemyError:
+        raise NotAScreen("the user store is not set up yet: start the suite once (make run) or migrate it") from None
+    if user is None or not user.active or user.role != "screen":
+        raise NotAScreen(f"{username!r} is not an active user of the screen role")
+    if user.demo and not manual_clock:
+        raise NotAScreen(f"{username!r} is a demo user, which exists only with ZHITONG_CLOCK=manual")
+    token, _ttl = issue_token(user.username, user.role, "", "", user.display_name, ttl_seconds=days * 86400)
+    return token
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--demo", action="store_true", help="create the demo users (manual clock only)")
+    parser.add_argument("--screen-token", action="store_true", help="print a long-lived token for the big screen")
+    parser.add_argument("--username", default="screen", help="the screen user (with --screen-token)")
+    parser.add_argument("--days", type=int, default=365, help="how long the screen token is valid")
     args = parser.parse_args()
+    manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
+    if args.screen_token:
+        if not 1 <= args.days <= 3650:
+            print("--days must be between 1 and 3650", file=sys.stderr)
+            return 2
+        try:
+            print(issue_screen_token(gateway_sessions(), args.username, args.days, manual))
+        except NotAScreen as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        return 0
     if args.demo:
         if config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) != "manual":
             print("demo users exist only with ZHITONG_CLOCK=manual", file=sys.stderr)

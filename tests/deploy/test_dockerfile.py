@@ -109,6 +109,7 @@ def test_removed_tools_are_not_needed_at_run_time():
         "hypothesis": "hypothesis",
         "ruff": "ruff",
         "uv": "uv",
+        "playwright": "playwright",
     }
     assert set(removed) <= set(imports)
     for path in [*(REPO / "kit").rglob("*.py"), *(REPO / "services").rglob("*.py")]:

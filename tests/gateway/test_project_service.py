@@ -7,7 +7,7 @@ import pytest
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
 from services.gateway import clients
-from tests.gateway.test_app import login, make_client  # noqa: F401 - the fixture
+from tests.gateway.test_app import login
 
 PLAN = wpb.ApprovalPlan(
     project_id="p1",

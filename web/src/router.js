@@ -1,0 +1,60 @@
+// One client, five terminals: enterprise (phone and PC), department workbench, service window, big screen and
+// the public guide. Pages of the first three need a login of the right role; the screen and the guide do not.
+import { createRouter, createWebHistory } from 'vue-router'
+import { currentUser, onSessionExpired } from './api.js'
+
+const ENTERPRISE = ['enterprise', 'agent']
+const HANDLERS = ['officer', 'dept_head', 'supervisor', 'admin']
+const WINDOW = ['officer', 'dept_head']
+
+export function homeOf(user) {
+  if (!user) return '/login'
+  if (ENTERPRISE.includes(user.role)) return '/enterprise'
+  if (user.role === 'screen') return '/screen'
+  if (WINDOW.includes(user.role) && user.department === 'window') return '/window'
+  if (HANDLERS.includes(user.role)) return '/dept'
+  return '/guide'
+}
+
+const routes = [
+  { path: '/', redirect: () => homeOf(currentUser()) },
+  { path: '/login', component: () => import('./views/Login.vue'), meta: { title: '登录' } },
+  // 企业端
+  { path: '/enterprise', component: () => import('./views/enterprise/Projects.vue'), meta: { roles: ENTERPRISE, title: '我的项目' } },
+  { path: '/enterprise/projects/:id', component: () => import('./views/enterprise/Project.vue'), meta: { roles: ENTERPRISE, title: '项目详情' } },
+  { path: '/enterprise/consultations', component: () => import('./views/enterprise/Consultations.vue'), meta: { roles: ENTERPRISE, title: '我的咨询' } },
+  { path: '/enterprise/ratings', component: () => import('./views/enterprise/Ratings.vue'), meta: { roles: ['enterprise'], title: '评价' } },
+  // 部门端
+  { path: '/dept', component: () => import('./views/dept/Queue.vue'), meta: { roles: HANDLERS, title: '待办事项' } },
+  { path: '/dept/items/:id', component: () => import('./views/dept/Item.vue'), meta: { roles: HANDLERS, title: '事项办理' } },
+  { path: '/dept/consultations', component: () => import('./views/dept/Questions.vue'), meta: { roles: HANDLERS, title: '留言答复' } },
+  // 窗口端
+  { path: '/window', component: () => import('./views/window/Window.vue'), meta: { roles: WINDOW, window: true, title: '综合窗口' } },
+  { path: '/window/projects/:id/:stage', component: () => import('./views/window/Application.vue'), meta: { roles: WINDOW, window: true, title: '阶段申请' } },
+  { path: '/window/receipt/:id/:stage', component: () => import('./views/window/Receipt.vue'), meta: { roles: WINDOW, window: true, title: '受理回执' } },
+  // 大屏端 and 办事指南: no login
+  { path: '/screen', component: () => import('./views/Screen.vue'), meta: { title: '监督大屏' } },
+  { path: '/guide', component: () => import('./views/GuideIndex.vue'), meta: { title: '办事指南' } },
+  { path: '/guide/:type', component: () => import('./views/Guide.vue'), meta: { title: '办事指南' } },
+  { path: '/:rest(.*)*', component: () => import('./views/NotFound.vue'), meta: { title: '页面不存在' } },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach((to) => {
+  const roles = to.meta.roles
+  if (!roles) return true
+  const user = currentUser()
+  if (!user) return { path: '/login', query: { next: to.fullPath } }
+  const allowed = roles.includes(user.role) && (!to.meta.window || user.department === 'window')
+  return allowed ? true : { path: homeOf(user) }
+})
+
+router.afterEach((to) => {
+  document.title = `${to.meta.title || '直通'} · 直通审批`
+})
+
+// The login expired or was revoked: log in again, then come back to the same page.
+onSessionExpired((error) => {
+  router.push({ path: '/login', query: { next: router.currentRoute.value.fullPath, reason: error.message } })
+})
