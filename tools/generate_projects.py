@@ -29,7 +29,8 @@ def generate_workflow(url: str, projects: int, today: date) -> None:
             text(f"""
             INSERT INTO project_plans (id, code, name, enterprise, agent, project_type, major,
                                        regional_evaluation_zone, attributes, target_days, status, current_stage,
-                                       created_at, finished_on, colour, colour_on, used_days, materials_asked)
+                                       created_at, finished_on, colour, colour_on, used_days, materials_asked,
+                                       rolled_up)
             SELECT 'gen-' || g, 'G' || g, '生成项目' || g, 'GE' || (g % 500), '', {TYPES}[g % 10 + 1], g % 50 = 0,
                    false, '{{}}', 30,
                    CASE WHEN g % 100 < 85 THEN 'completed' WHEN g % 100 < 87 THEN 'stopped' ELSE 'in_progress' END,
@@ -37,10 +38,22 @@ def generate_workflow(url: str, projects: int, today: date) -> None:
                    CAST(:today AS timestamp) - (g % 720) * interval '1 day' - interval '60 days',
                    CASE WHEN g % 100 < 85 THEN CAST(:today AS date) - (g % 720) END,
                    (ARRAY['blue','yellow','yellow','red'])[g % 4 + 1],
-                   :today, 5 + g % 36, 20 + g % 21
+                   :today, 5 + g % 36, 20 + g % 21, g % 100 < 87
             FROM generate_series(1, :n) g
         """),
             {"n": projects, "today": today},
+        )
+        # the history's running totals, as closing each project would have kept them
+        conn.execute(
+            text("""
+            INSERT INTO closed_projects (project_type, status, colour, projects, used_days, materials_asked)
+            SELECT project_type, status, colour, count(*), sum(used_days), sum(materials_asked)
+            FROM project_plans WHERE id LIKE 'gen-%' AND rolled_up GROUP BY project_type, status, colour
+            ON CONFLICT (project_type, status, colour) DO UPDATE
+            SET projects = closed_projects.projects + excluded.projects,
+                used_days = closed_projects.used_days + excluded.used_days,
+                materials_asked = closed_projects.materials_asked + excluded.materials_asked
+        """)
         )
         # items: decided for finished projects (on the project's finishing day), open for running ones
         conn.execute(

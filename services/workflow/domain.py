@@ -35,7 +35,7 @@ from kit.db import transaction
 from kit.outbox import Outbox
 from kit.text import clean_text, printable
 from services.workflow import planning, rules
-from services.workflow.figures import Figures
+from services.workflow.figures import Figures, add_closed_project
 from services.workflow.models import (
     AuditEntry,
     CalendarYear,
@@ -94,6 +94,7 @@ EVENT_OF_ACTION = {
 }
 REASON_REQUIRED = {"suspend", "refuse", "withdraw", "return"}
 SEE_ALL_ROLES = ("supervisor", "admin", "screen", "system")
+CLOSED_PROJECT_STATUSES = ("completed", "stopped")
 # Who flags the green channel and assigns service teams and agents (督办员, 管理员).
 SERVICE_ROLES = ("supervisor", "admin")
 PHONE = re.compile(r"^1\d{10}$")
@@ -1496,6 +1497,9 @@ class Workflow:
             if item.status not in ("pending", "withdrawn"):
                 asked += len(item.materials or [])
         plan.materials_asked = asked
+        if plan.status in CLOSED_PROJECT_STATUSES and not plan.rolled_up:
+            add_closed_project(Session.object_session(plan), plan)
+            plan.rolled_up = True
 
     def refresh_figures(self, batch: int = 500) -> int:
         """Bring the stored colours of running projects (and of any project never stored) up to today, `batch`

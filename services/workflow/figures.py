@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from kit import errors
@@ -18,7 +18,7 @@ from kit.calendar import month_bounds
 from kit.catalog import Catalog
 from kit.clock import Clock, local_today
 from services.workflow import rules
-from services.workflow.models import ItemInstance, ProjectPlan
+from services.workflow.models import ClosedProjects, ItemInstance, ProjectPlan
 
 MAX_MONTHS = 36
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="figures")
@@ -79,15 +79,6 @@ class LateItem:
     project_type: str
 
 
-def open_state():
-    """red, warning or normal for an open item, as the sweep last marked it."""
-    return case(
-        (ItemInstance.red_since.is_not(None), "red"),
-        (ItemInstance.warning_since.is_not(None), "warning"),
-        else_="normal",
-    )
-
-
 def months_between(first: str, last: str) -> list[str]:
     """Every month 'YYYY-MM' from `first` to `last`, both included; refuses a reversed or too long range."""
     start, _ = month_bounds(first)
@@ -124,40 +115,72 @@ class Figures:
         finished projects' used days by type (compression); materials asked. A department's staff count only
         the projects with items of their department."""
         scope = self._scope(actor, department)
-        # one scan of the plans answers all three project questions (counts, compression, materials asked)
-        projects = select(
-            ProjectPlan.project_type,
-            ProjectPlan.current_stage,
-            ProjectPlan.status,
-            ProjectPlan.colour,
-            func.count(),
-            func.coalesce(func.sum(ProjectPlan.used_days), 0),
-            func.coalesce(func.sum(ProjectPlan.materials_asked), 0),
-        ).group_by(ProjectPlan.project_type, ProjectPlan.current_stage, ProjectPlan.status, ProjectPlan.colour)
-        state = open_state()  # one expression, so that GROUP BY repeats the same bound values
+        red = func.count().filter(ItemInstance.red_since.is_not(None))
+        warning = func.count().filter(ItemInstance.red_since.is_(None), ItemInstance.warning_since.is_not(None))
         items = (
-            select(ItemInstance.department, state, func.count())
+            select(ItemInstance.department, red, warning, func.count())
             .where(ItemInstance.status.in_(rules.OPEN_STATUSES))
-            .group_by(ItemInstance.department, state)
+            .group_by(ItemInstance.department)
         )
         if scope:
-            projects = projects.where(ProjectPlan.id.in_(self._involving(scope)))
+            # a department's view: a scan of the projects with items of the department
+            projects = select(
+                ProjectPlan.project_type,
+                ProjectPlan.current_stage,
+                ProjectPlan.status,
+                ProjectPlan.colour,
+                func.count(),
+                func.coalesce(func.sum(ProjectPlan.used_days), 0),
+                func.coalesce(func.sum(ProjectPlan.materials_asked), 0),
+            ).where(ProjectPlan.id.in_(self._involving(scope)))
+            projects = projects.group_by(
+                ProjectPlan.project_type, ProjectPlan.current_stage, ProjectPlan.status, ProjectPlan.colour
+            )
             items = items.where(ItemInstance.department == scope)
+            queries = [projects]
+        else:
+            # the city: running projects from their partial index, the finished history from its running totals
+            running = (
+                select(
+                    ProjectPlan.project_type,
+                    ProjectPlan.current_stage,
+                    literal("in_progress"),
+                    ProjectPlan.colour,
+                    func.count(),
+                    literal(0),
+                    func.coalesce(func.sum(ProjectPlan.materials_asked), 0),
+                )
+                .where(ProjectPlan.status == "in_progress")
+                .group_by(ProjectPlan.project_type, ProjectPlan.current_stage, ProjectPlan.colour)
+            )
+            closed = select(
+                ClosedProjects.project_type,
+                literal(""),
+                ClosedProjects.status,
+                ClosedProjects.colour,
+                ClosedProjects.projects,
+                ClosedProjects.used_days,
+                ClosedProjects.materials_asked,
+            ).where(ClosedProjects.projects > 0)
+            queries = [running, closed]
         types = self.catalog.project_types
         counts, finished, asked = [], {}, 0
-        # the two scans run at once, each on a connection of its own
+        # the item count runs at once, on a connection of its own
         open_rows = _POOL.submit(self._rows, items)
-        for t, stage, status, colour, n, used, materials in self._rows(projects):
-            counts.append(ProjectCount(t, stage if status == "in_progress" else "", status, colour, n))
-            asked += int(materials)
-            if status == "completed":
-                done = finished.setdefault(t, [0, 0])
-                done[0] += n
-                done[1] += int(used)
-        open_items = [tuple(row) for row in open_rows.result()]
+        for query in queries:
+            for t, stage, status, colour, n, used, materials in self._rows(query):
+                counts.append(ProjectCount(t, stage if status == "in_progress" else "", status, colour or None, n))
+                asked += int(materials)
+                if status == "completed":
+                    done = finished.setdefault(t, [0, 0])
+                    done[0] += n
+                    done[1] += int(used)
+        open_items = []
+        for dept, n_red, n_warning, n in open_rows.result():
+            open_items += [(dept, "red", n_red), (dept, "warning", n_warning), (dept, "normal", n - n_red - n_warning)]
         return Dashboard(
             counts,
-            open_items,
+            [row for row in open_items if row[2]],
             [
                 Compression(t, n, used, types[t].pre_reform_days if t in types else 0)
                 for t, (n, used) in sorted(finished.items())
@@ -313,3 +336,22 @@ class Figures:
         if scope and scope not in self.catalog.departments:
             raise errors.Invalid(f"部门“{scope}”不存在", field="department")
         return scope
+
+
+def add_closed_project(session: Session, plan: ProjectPlan) -> None:
+    """Count a project that has just been completed or stopped into the running totals of the history."""
+    key = {"project_type": plan.project_type, "status": plan.status, "colour": plan.colour or ""}
+    values = {"projects": 1, "used_days": plan.used_days or 0, "materials_asked": plan.materials_asked or 0}
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(ClosedProjects).values(**key, **values)
+    table = ClosedProjects.__table__.c
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: table[name] + statement.excluded[name] for name in values},
+        )
+    )

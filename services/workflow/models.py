@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kit.audit import AuditColumns
@@ -32,6 +45,16 @@ class ProjectPlan(Base):
             "colour_on",
             postgresql_where=text("status = 'in_progress' OR colour_on IS NULL"),
             sqlite_where=text("status = 'in_progress' OR colour_on IS NULL"),
+        ),
+        # the dashboard's running projects by type, stage and colour, from the index alone
+        Index(
+            "ix_project_plans_running",
+            "project_type",
+            "current_stage",
+            "colour",
+            postgresql_include=["materials_asked"],
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
         ),
         Index("ix_project_plans_finished_on", "finished_on"),
         Index("ix_project_plans_created_at", "created_at"),
@@ -61,6 +84,8 @@ class ProjectPlan(Base):
     colour_on: Mapped[date | None] = mapped_column(Date)
     used_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     materials_asked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # counted into ClosedProjects once it was completed or stopped
+    rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     stages: Mapped[list[StageRun]] = relationship(
         back_populates="project", order_by="StageRun.order", cascade="all, delete-orphan"
@@ -70,6 +95,20 @@ class ProjectPlan(Base):
     service_team: Mapped[list[ServiceTeamMember]] = relationship(
         order_by="ServiceTeamMember.position", cascade="all, delete-orphan"
     )
+
+
+class ClosedProjects(Base):
+    """Running totals of the finished history (completed and stopped projects) by type, status and colour: a
+    project is added once, in the transaction that closes it, so that dashboards never rescan the history."""
+
+    __tablename__ = "closed_projects"
+
+    project_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    colour: Mapped[str] = mapped_column(String(10), primary_key=True)
+    projects: Mapped[int] = mapped_column(Integer, default=0)
+    used_days: Mapped[int] = mapped_column(BigInteger, default=0)
+    materials_asked: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class StageRun(Base):

@@ -171,3 +171,46 @@ def test_audit_trail_is_append_only(workflow):
         session.execute(text("UPDATE audit_entries SET reason = 'x'"))
     with workflow.sessions() as session, pytest.raises(Exception, match="append-only"):
         session.execute(text("DELETE FROM audit_entries"))
+
+
+def test_dashboard_running_totals_equal_a_recount_of_the_projects(workflow, clock):
+    """The finished history is kept as running totals; they must equal a scan of the projects themselves, and a
+    project is counted once however often its figures are stored again."""
+    from sqlalchemy import func, select
+
+    from services.workflow.models import ProjectPlan
+
+    supervisor = Actor("supervisor", "supervisor")
+    for pid in ("done1", "done2", "stopped", "running"):
+        register(workflow, pid)
+    for pid in ("done1", "done2"):
+        for stage in ("S1", "S2", "S3", "S4"):
+            for item in submit_and_accept(workflow, pid, stage).items:
+                workflow.act_on_item(officer(item.department), item.id, "approve")
+            clock.set(clock.now() + timedelta(days=1))
+    for item in submit_and_accept(workflow, "stopped", "S1").items:
+        action, reason = ("refuse", "用地性质不符") if item.code == "S1-07" else ("approve", "")
+        workflow.act_on_item(officer(item.department), item.id, action, reason)
+    submit_and_accept(workflow, "running", "S1")
+    with workflow.sessions() as session:  # stored again, as a calendar change or a second sweep would
+        session.execute(text("UPDATE project_plans SET colour_on = NULL"))
+        session.commit()
+    workflow.refresh_figures()
+
+    dash = workflow.figures.dashboard(supervisor)
+    counted = {(p.status, p.colour): p.count for p in dash.projects}
+    with workflow.sessions() as session:
+        recount = {
+            (status, colour): n
+            for status, colour, n in session.execute(
+                select(ProjectPlan.status, ProjectPlan.colour, func.count()).group_by(
+                    ProjectPlan.status, ProjectPlan.colour
+                )
+            )
+        }
+        used = session.scalar(select(func.sum(ProjectPlan.used_days)).where(ProjectPlan.status == "completed"))
+    assert counted == recount
+    assert sum(n for (status, _), n in counted.items() if status == "completed") == 2
+    (low_risk,) = dash.compression
+    assert (low_risk.finished, low_risk.used_days) == (2, used)
+    assert dash.open_items  # the running project's S1 items are open
