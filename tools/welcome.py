@@ -8,7 +8,7 @@ import signal
 from kit import config
 from services.gateway.users import NotAScreen, demo_users, gateway_sessions, issue_screen_token
 from tools.api import Api
-from tools.seed import seed
+from tools.seed import project_ids, seed
 
 
 def main() -> None:
@@ -17,10 +17,16 @@ def main() -> None:
     password = config.text("ZHITONG_DEMO_PASSWORD", "demo12345")
     api = Api(base)
     api.wait_ready(timeout=120)
-    ids = seed(api.login("admin", password))
+    admin = api.login("admin", password)
+    manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
+    start = config.text("ZHITONG_DEMO_START", "")
+    if manual and start and not project_ids(admin):
+        # a fresh demo suite: the sample projects are registered when the demo's six weeks begin, so that every
+        # date the replay leaves (registration, acceptance, decisions) follows in order
+        admin.post("/admin/clock", json={"now": start})
+    ids = seed(admin)
     users = demo_users()
     officers = [u["username"] for u in users if u["role"] == "officer"]
-    manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
     try:
         screen = f"{base}/screen?token={issue_screen_token(gateway_sessions(), 'screen', 30, manual)}"
     except NotAScreen:
@@ -37,7 +43,7 @@ def main() -> None:
         "  Metrics (Prometheus): "
         + "  ".join(f"{name} :{config.metrics_port(name)}" for name in config.metrics_processes()),
         f"  Demo logins (password {password}):",
-        "    admin, supervisor, ops, agent, screen",
+        "    admin, supervisor, ops, agent, agent2, screen",
         "    enterprises: " + ", ".join(u["username"] for u in users if u["role"] == "enterprise"),
         "    officers   : " + ", ".join(officers),
         "    heads      : the same with -head (window-head, zrgh-head, ...)",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import connexion
 import grpc
+import yaml
+from connexion import context
 from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
@@ -29,6 +31,21 @@ HERE = Path(__file__).resolve().parent
 BACKENDS = ("workflow", "intake", "consult", "rating", "alerts")
 
 
+# What the big screen's long-lived, read-only token may call: the dashboard and who it is; nothing else (its token
+# sits in a browser in a public hall).
+SCREEN_OPERATIONS = frozenset(
+    f"services.gateway.api.{name}"
+    for name in ("dashboard.summary", "dashboard.trends", "dashboard.departments", "auth.me", "catalog.overview")
+)
+
+
+def _role() -> str:
+    try:
+        return (context.context.get("token_info") or {}).get("role", "")
+    except LookupError:  # a public operation: no token
+        return ""
+
+
 class JsonResolver(Resolver):
     """Resolves operationIds as usual and marks handler results as `application/json`: the spec also lists
     `application/problem+json` for errors, and connexion needs to be told which of the two a result is."""
@@ -36,8 +53,12 @@ class JsonResolver(Resolver):
     def resolve_function_from_operation_id(self, operation_id):
         handler = super().resolve_function_from_operation_id(operation_id)
 
+        screen_may_call = operation_id in SCREEN_OPERATIONS
+
         @functools.wraps(handler)
         def json_handler(*args, **kwargs):
+            if not screen_may_call and _role() == "screen":
+                raise problems.Problem(403, "大屏账号只能查看督查看板数据")
             result = handler(*args, **kwargs)
             if isinstance(result, Response):  # a page or a file, already typed
                 return result
@@ -50,6 +71,7 @@ class JsonResolver(Resolver):
 def create_app() -> connexion.FlaskApp:
     logs.setup("gateway", config.text("ZHITONG_LOG_LEVEL", "info").upper())
     app = connexion.FlaskApp(__name__, specification_dir=str(HERE))
+    problems.learn_parameters(yaml.safe_load((HERE / "openapi.yaml").read_text(encoding="utf-8")))
     app.add_api(
         "openapi.yaml",
         resolver=JsonResolver(),

@@ -91,6 +91,8 @@ _TRANSLATIONS: list[tuple[re.Pattern, str, bool]] = [
     (re.compile(r"is less than the minimum of (\S+)"), "不能小于{0}", True),
     (re.compile(r"is greater than the maximum of (\S+)"), "不能大于{0}", True),
     (re.compile(r"is not a '([\w-]+)'"), "格式应为{0}", True),
+    (re.compile(r"does not match '"), "格式不正确", True),
+    (re.compile(r"Missing (?:query|path|header) parameter '([^']+)'"), "缺少参数“{0}”", False),
     (re.compile(r"Request body must not be empty"), "请求体不能为空", False),
     (re.compile(r"Expecting|Extra data|Invalid control character|Unterminated|JSON"), "请求体不是有效的 JSON", False),
     (re.compile(r"Extra (?:query|formData) parameter\(s\) (.+?) not in spec"), "不支持的参数：{0}", False),
@@ -119,12 +121,44 @@ def _readable(fragment: str) -> str:
     return fragment
 
 
+# (schema, name) of every parameter in the API spec: a parameter's validation message names its schema, not
+# the parameter, so the schema tells which parameter it was.
+_PARAMETERS: list[tuple[dict, str]] = []
+_SCHEMA = re.compile(r"in schema:\n(.*?)\n\nOn instance", re.S)
+
+
+def learn_parameters(spec: dict) -> None:
+    """Remember the parameters of the API spec (called once when the app is built)."""
+    shared = (spec.get("components") or {}).get("parameters") or {}
+    _PARAMETERS.clear()
+    for path in (spec.get("paths") or {}).values():
+        for operation in path.values():
+            for p in (operation.get("parameters") or []) if isinstance(operation, dict) else []:
+                if "$ref" in p:
+                    p = shared.get(p["$ref"].rsplit("/", 1)[-1], {})
+                if "schema" in p and "name" in p:
+                    _PARAMETERS.append((p["schema"], p["name"]))
+
+
+def _parameter_of(text: str) -> str:
+    match = _SCHEMA.search(text)
+    if not match:
+        return ""
+    try:
+        schema = ast.literal_eval(match.group(1).strip())
+    except (ValueError, SyntaxError):
+        return ""
+    names = {name for known, name in _PARAMETERS if known == schema}
+    return names.pop() if len(names) == 1 else ""
+
+
 def translate(detail: str | None) -> str:
     """A Chinese sentence for a framework message, naming the field but never the submitted value."""
     text = (detail or "").strip()
     first_line = text.split("\n", 1)[0]
     field = _FIELD.search(first_line)
-    where = f"字段“{field.group(1)[:60]}”" if field else ""
+    parameter = "" if field else _parameter_of(text)
+    where = f"字段“{field.group(1)[:60]}”" if field else f"参数“{parameter}”" if parameter else ""
     for pattern, template, about_field in _TRANSLATIONS:
         match = pattern.search(first_line)
         if match:

@@ -35,6 +35,7 @@ from services.gateway.problems import Problem
 LEGEND = {"blue": "超前", "yellow": "正常", "red": "滞后"}
 COLOURS = ("blue", "yellow", "red")
 FIGURE_ROLES = ("supervisor", "admin", "dept_head", "screen")
+OPEN_STATUSES = ("accepted", "suspended")
 REPORT_ROLES = ("supervisor", "admin", "dept_head")
 FLAG_KIND_ZH = {"late": "答复不及时", "perfunctory": "答复敷衍"}
 MEASURES_ZH = {
@@ -134,6 +135,12 @@ def month_start(month: str) -> date:
         raise Problem(400, f"月份“{month}”无效：格式应为 YYYY-MM，例如 2026-10") from None
 
 
+def check_started(month: str, today: date) -> None:
+    """A month after the current one has no figures yet: refused, rather than answered with zeros."""
+    if month_start(month) > today:
+        raise Problem(400, f"{month}尚未开始，暂无统计数据（当前日期 {today.isoformat()}）")
+
+
 def month_text(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
@@ -208,7 +215,7 @@ class DepartmentRow:
             "items_blue": self.blue,
             "items_red": self.red,
             "average_used_ratio": rate(self.used_ratio_sum, self.decided),
-            "red_open_now": self.red_open,
+            "red_open": self.red_open,
             "questions_due": self.questions_due,
             "questions_replied": self.replied,
             "questions_replied_on_time": self.replied_on_time,
@@ -351,9 +358,17 @@ def compression(projects, n: Names) -> dict:
     return {"finished": sum(r["finished"] for r in rows), "ratio": rate(weighted, total), "by_type": rows}
 
 
+def competition_ranks(keys: list) -> list[int]:
+    """Ranks for values already in order, equal keys sharing a rank (1, 1, 3, …)."""
+    ranks: list[int] = []
+    for i, key in enumerate(keys):
+        ranks.append(ranks[-1] if i and key == keys[i - 1] else i + 1)
+    return ranks
+
+
 def league(rows: list[DepartmentRow]) -> list[dict]:
-    """The league table: on-time rate first, then reply timeliness, then satisfaction; departments without
-    decided items last."""
+    """The league table: on-time rate first, then reply timeliness, then satisfaction (a department with nothing
+    to count on a measure comes after those with a value); departments level on all three share a rank."""
 
     def key(r: DepartmentRow):
         view = r.view()
@@ -361,10 +376,9 @@ def league(rows: list[DepartmentRow]) -> list[dict]:
             -(view[k] if view[k] is not None else -1) for k in ("on_time_rate", "timely_rate", "satisfaction_rate")
         )
 
-    ranked = []
-    for i, r in enumerate(sorted(rows, key=key), start=1):
-        ranked.append({"rank": i, **r.view()})
-    return ranked
+    ordered = sorted(rows, key=lambda r: (key(r), r.department))
+    ranks = competition_ranks([key(r) for r in ordered])
+    return [{"rank": rank, **r.view()} for rank, r in zip(ranks, ordered, strict=True)]
 
 
 # ---------------- the bi-monthly assessment ----------------
@@ -383,10 +397,15 @@ def assessment_rules() -> dict:
 
 
 def measures(r: DepartmentRow) -> dict[str, tuple[float | None, str]]:
-    """Each measure's value (0–1, or None when nothing was counted) and the basis it was computed from."""
+    """Each measure's value (0–1, or None when nothing was counted) and the basis it was computed from. Items still
+    open and past their limit at the end of the period count against the on-time rate."""
     avg_ratio = r.used_ratio_sum / r.decided if r.decided else None
+    due_items = r.decided + r.red_open
     return {
-        "on_time_rate": (rate(r.on_time, r.decided), f"按时办结 {r.on_time} / 办结 {r.decided}"),
+        "on_time_rate": (
+            rate(r.on_time, due_items),
+            f"按时办结 {r.on_time} / (办结 {r.decided} + 期末超期未办结 {r.red_open})",
+        ),
         "compression": (
             round(max(0.0, 1 - avg_ratio), 4) if avg_ratio is not None else None,
             f"平均用时 ÷ 时限 = {avg_ratio:.2f}" if avg_ratio is not None else "无办结事项",
@@ -400,7 +419,8 @@ def measures(r: DepartmentRow) -> dict[str, tuple[float | None, str]]:
 
 
 def assess(r: DepartmentRow, rules: dict) -> dict:
-    """A department's score out of 100 with the breakdown behind it."""
+    """A department's score out of 100 with the breakdown behind it (points shown rounded, the score summed from
+    the exact values)."""
     weights, penalties = rules["weights"], rules["penalties"]
     values = measures(r)
     counted = {k: w for k, w in weights.items() if values[k][0] is not None}
@@ -408,8 +428,8 @@ def assess(r: DepartmentRow, rules: dict) -> dict:
     parts, earned = [], 0.0
     for k, w in weights.items():
         value, basis = values[k]
-        points = round(value * w * scale, 2) if value is not None else None
-        earned += points or 0
+        exact = value * w * scale if value is not None else None
+        earned += exact or 0
         parts.append(
             {
                 "measure": k,
@@ -417,7 +437,7 @@ def assess(r: DepartmentRow, rules: dict) -> dict:
                 "value": value,
                 "weight": w,
                 "effective_weight": round(w * scale, 2) if value is not None else 0,
-                "points": points,
+                "points": round(exact, 2) if exact is not None else None,
                 "basis": basis if value is not None else f"{basis}（无可统计数据，不计入）",
             }
         )
@@ -445,13 +465,28 @@ def assess(r: DepartmentRow, rules: dict) -> dict:
     }
 
 
+def red_at_end(a, department: str, month: str) -> dict[str, int]:
+    """Items still open and past their limit at the end of `month` (or today), per department."""
+    late = clients.workflow().call(
+        "ListLateItems", wpb.ListLateItemsRequest(actor=a, department=department, month=month, limit=2000)
+    )
+    counts: dict[str, int] = {}
+    for r in late.items:
+        if r.item.status in OPEN_STATUSES:
+            counts[r.item.department] = counts.get(r.item.department, 0) + 1
+    return counts
+
+
 def assessment(actor: Actor, department: str, first: str, last: str, n: Names) -> dict:
     rules = assessment_rules()
     found = period_figures(actor, department, months_of(first, last), n, with_red_now=False)
-    rows = [assess(r, rules) for r in found.departments.values() if r.department != "window" or r.decided]
+    for dept, count in red_at_end(actor_pb(actor), department, last).items():
+        found.row(dept, n).red_open += count
+    rows = [assess(r, rules) for r in found.departments.values()]
     rows.sort(key=lambda a: (a["score"] is None, -(a["score"] or 0), a["department"]))
-    for i, a in enumerate(rows, start=1):
-        a["rank"] = i
+    ranks = competition_ranks([a["score"] for a in rows])
+    for rank, a in zip(ranks, rows, strict=True):
+        a["rank"] = rank if a["score"] is not None else None
     return {
         "period": f"{first}..{last}",
         "weights": rules["weights"],

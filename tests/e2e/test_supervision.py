@@ -138,6 +138,9 @@ def test_dashboard_figures_match_the_hand_computed_scenario(own, scenario):
     red_now = sum(1 for it in scenario["lying"] if it["effective_days"] < used_now)
     assert summary["items"]["red"] == red_now
     assert summary["projects"]["by_colour"]["red"] >= 1
+    for colour, n in summary["projects"]["by_colour"].items():  # as the project list colours them
+        assert supervisor.get("/projects", params={"colour": colour, "limit": 1})["total"] == n, colour
+    assert sum(summary["projects"]["running_by_colour"].values()) == summary["projects"]["in_progress"]
     consultation = summary["consultation"]
     assert (consultation["due"], consultation["replied"], consultation["replied_on_time"]) == (3, 2, 1)
     assert consultation["reply_rate"] == 0.6667 and consultation["timely_rate"] == 0.3333
@@ -175,6 +178,11 @@ def test_league_table_and_monthly_report_with_workbook(own, scenario):
     assert sorted(o["days_overdue"] for o in overdue if o["status"] == "approved") == sorted(
         used - limit for _, limit, used in late_decided
     )
+    open_late = [o for o in overdue if o["status"] in ("accepted", "suspended")]
+    assert report["city"]["red_open"] == len(open_late) > 0
+    for dept in {o["department"] for o in open_late}:
+        (row,) = [d for d in report["departments"] if d["department"] == dept]
+        assert row["red_open"] == sum(1 for o in open_late if o["department"] == dept)
     assert [f["kind_zh"] for f in report["flagged_replies"]] == ["答复不及时"]
     (bad,) = report["bad_ratings"]
     assert bad["score"] == 2 and bad["rectification"]["status"] == "open"
@@ -205,17 +213,23 @@ def test_assessment_scores_follow_the_weights(own, scenario):
     assert result["weights"] == WEIGHTS
     zjj = next(d for d in result["departments"] if d["department"] == "zjj")
     e = expected_by_department(scenario["decided"])["zjj"]
-    on_time = e["on_time"] / e["decided"]
+    # zjj's items of P02, accepted on 2 November, still open and late at the end of the period (20 November)
+    red_open = sum(1 for it in scenario["lying"] if it["department"] == "zjj" and it["effective_days"] < 14)
+    on_time = e["on_time"] / (e["decided"] + red_open)
     compression = max(0.0, 1 - e["ratio_sum"] / e["decided"])
     timely, satisfaction = 1 / 3, 0.0
     by_hand = 40 * on_time + 20 * compression + 20 * timely + 20 * satisfaction - LATE_FLAG_PENALTY
     assert zjj["score"] == pytest.approx(by_hand, abs=0.05)
-    assert {m["measure"]: m["basis"] for m in zjj["measures"]}["timely_rate"] == "按时答复 1 / 应答复 3"
+    basis = {m["measure"]: m["basis"] for m in zjj["measures"]}
+    assert basis["timely_rate"] == "按时答复 1 / 应答复 3"
+    assert basis["on_time_rate"] == f"按时办结 {e['on_time']} / (办结 {e['decided']} + 期末超期未办结 {red_open})"
     assert zjj["deductions"] == [
         {"penalty": "late_flag", "name_zh": "答复不及时被通报", "count": 1, "per_flag": 2.0, "points": -2.0}
     ]
-    ranks = [d["rank"] for d in result["departments"]]
-    assert ranks == list(range(1, len(ranks) + 1))
+    scored = [d for d in result["departments"] if d["score"] is not None]
+    for higher, lower in zip(scored, scored[1:]):  # equal scores share a rank; a lower score ranks below
+        assert (higher["rank"] == lower["rank"]) == (higher["score"] == lower["score"])
+        assert higher["rank"] <= lower["rank"]
 
 
 def test_scheduling_sheet_lists_open_problems_with_the_responsible(own, scenario):
@@ -276,6 +290,8 @@ def test_trends_follow_the_months(own, scenario):
     [
         ("/reports/monthly", {"month": "2026-13"}),
         ("/reports/monthly", {"month": "2027-05"}),
+        ("/dashboard/departments", {"month": "2026-12"}),
+        ("/reports/assessment", {"period": "2026-11..2026-12"}),
         ("/reports/assessment", {"period": "2026-11..2026-09"}),
         ("/reports/assessment", {"period": "2026-01..2026-12x"}),
         ("/dashboard/trends", {"months": 0}),

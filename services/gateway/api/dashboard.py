@@ -39,7 +39,14 @@ def summary(department=None):
     )
     n, dash = found["names"], found["dash"]
 
-    projects = {"total": 0, "in_progress": 0, "completed": 0, "stopped": 0, "by_colour": dict.fromkeys(sv.COLOURS, 0)}
+    projects = {
+        "total": 0,
+        "in_progress": 0,
+        "completed": 0,
+        "stopped": 0,
+        "by_colour": dict.fromkeys(sv.COLOURS, 0),  # every project, as the project list colours them
+        "running_by_colour": dict.fromkeys(sv.COLOURS, 0),  # the projects still in progress
+    }
     by_type: dict[str, dict] = {}
     by_stage: dict[str, dict] = {
         code: {"stage": code, "name_zh": name, "in_progress": 0, **dict.fromkeys(sv.COLOURS, 0)}
@@ -63,9 +70,11 @@ def summary(department=None):
         )
         t["total"] += p.count
         t[p.status] = t.get(p.status, 0) + p.count
-        if p.status == "in_progress" and colour:
+        if colour:
             projects["by_colour"][colour] += p.count
             t[colour] += p.count
+        if p.status == "in_progress" and colour:
+            projects["running_by_colour"][colour] += p.count
             if p.stage in by_stage:
                 by_stage[p.stage]["in_progress"] += p.count
                 by_stage[p.stage][colour] += p.count
@@ -218,8 +227,9 @@ def departments(month=None, department=None):
     actor, scope = sv.figures_actor()
     department = sv.scoped_department(department, scope)
     n = sv.names()
-    month = month or sv.month_text(sv.today())
-    sv.month_start(month)
+    today = sv.today()
+    month = month or sv.month_text(today)
+    sv.check_started(month, today)
     found = sv.period_figures(actor, department, [month], n)
     rows = [r for r in found.departments.values()]
     return {"month": month, "department": department or None, "departments": sv.league(rows)}

@@ -19,7 +19,6 @@ from services.gateway.api.consult import flag as flag_view
 from services.gateway.api.ratings import rating as rating_view
 from services.gateway.api.ratings import rectification as rectification_view
 from services.gateway.auth import actor_pb
-from services.gateway.problems import Problem
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,21 +43,24 @@ def monthly(month, department=None, format="json"):  # noqa: A002 - the query pa
     n = sv.names()
     today = sv.today()
     start = sv.month_start(month)
-    if start > today:
-        raise Problem(400, f"{month}尚未开始，不能生成月度通报")
+    sv.check_started(month, today)
     a = actor_pb(actor)
     found = sv.period_figures(actor, department, [month], n, with_red_now=False)
+    late = clients.workflow().call(
+        "ListLateItems", wpb.ListLateItemsRequest(actor=a, department=department, month=month, limit=2000)
+    )
+    for r in late.items:  # items still open and late at the month's end (or today)
+        if r.item.status in sv.OPEN_STATUSES:
+            found.row(r.item.department, n).red_open += 1
     rows = list(found.departments.values())
     city = sv.city_row(rows).view()
+    city["name_zh"] = n.department(department) if department else "全市"
     city.update(
         projects_registered=sum(p.registered for p in found.projects),
         projects_finished=sum(p.finished for p in found.projects),
     )
     sms = sv.sms_counts(actor, department, [tuple(sv.month_bounds(month))])[0]
     city.update(alerts=sms.total, alerts_failed=sms.failed)
-    late = clients.workflow().call(
-        "ListLateItems", wpb.ListLateItemsRequest(actor=a, department=department, month=month, limit=2000)
-    )
     flags = clients.consult().call("ListFlags", cpb.ListFlagsRequest(actor=a, department=department, month=month))
     ratings = (
         clients.rating()
@@ -116,6 +118,7 @@ def assessment(period, department=None, format="json"):  # noqa: A002
     actor, scope = sv.figures_actor(sv.REPORT_ROLES)
     department = sv.scoped_department(department, scope)
     first, last = sv.parse_period(period)
+    sv.check_started(last, sv.today())
     body = sv.assessment(actor, department, first, last, sv.names())
     if format == "html":
         return Response(render_template("assessment.html", r=body), mimetype="text/html")
