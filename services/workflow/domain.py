@@ -1105,10 +1105,11 @@ class Workflow:
     def set_major(self, actor: Actor, project_id: str, major: bool, reason: str = "") -> ProjectView:
         """Flag or unflag a project as major (重大项目): the green channel (绿色通道) puts its items first in the
         departments' queues at an equal deadline and gives it a service team and an agent. Supervisors and
-        admins only; an agent may flag it when registering the project."""
+        admins only; an agent may flag it when registering the project. Only a major project has a team and an
+        agent: unflagging dissolves both in the same transaction, and the former agent no longer sees it."""
         reason = clean_text(reason, "原因", 500, "reason", required=False)
         with transaction(self.sessions) as session:
-            plan = self._visible_plan(session, actor, project_id)
+            plan = self._visible_plan(session, actor, project_id, lock=True)
             if actor.role not in SERVICE_ROLES:
                 raise errors.Forbidden("只有督办员或管理员可以认定或取消重大项目（绿色通道）")
             if plan.major != major:
@@ -1124,12 +1125,48 @@ class Workflow:
                     "major" if major else "ordinary",
                     reason or ("认定为重大项目，开通绿色通道" if major else "取消重大项目认定"),
                 )
+                former_agent, dissolved = ("", False) if major else self._dissolve_service(session, actor, plan)
                 self._emit(
                     session,
                     "project.major_changed",
-                    ev.ProjectMajorChanged(project_id=plan.id, major=major, actor=actor.username, reason=reason),
+                    ev.ProjectMajorChanged(
+                        project_id=plan.id,
+                        major=major,
+                        actor=actor.username,
+                        reason=reason,
+                        former_agent=former_agent,
+                        team_dissolved=dissolved,
+                    ),
                 )
         return self.get_project(actor, project_id)
+
+    def _dissolve_service(self, session: Session, actor: Actor, plan: ProjectPlan) -> tuple[str, bool]:
+        """A project that is no longer major keeps no service team and no agent: both go, with an audit entry
+        naming them. Returns the former agent and whether there was a team."""
+        former_agent, team = plan.agent, list(plan.service_team)
+        if not former_agent and not team:
+            return "", False
+        lead = next((m.name for m in team if m.role == "lead"), "")
+        parts = []
+        if team:
+            parts.append(f"解散服务专班（{'牵头人' + lead + '，' if lead else ''}共{len(team)}人）")
+        if former_agent:
+            parts.append(f"撤销帮办代办专员{former_agent}")
+        plan.service_team.clear()
+        plan.agent = ""
+        session.flush()
+        self._audit(
+            session,
+            actor,
+            plan.id,
+            "project",
+            plan.id,
+            "service_dissolved",
+            former_agent,
+            "",
+            "取消重大项目认定：" + "，".join(parts),
+        )
+        return former_agent, bool(team)
 
     def assign_service_team(
         self,

@@ -121,3 +121,20 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     body = assert_problem(raw(suite, "POST", f"/projects/{pid}/follow-ups", agent.token, json=visit), 409)
     assert "竣工验收" in body["detail"]
     assert e05.get(f"/projects/{pid}/follow-ups") == {"follow_ups": []}
+
+    # Unflagging the green channel dissolves the other project's team and agent: agent2 then finds nothing of it.
+    assert agent2.get(f"/projects/{other}")["agent"] == "agent2"
+    unflagged = supervisor.put(f"/projects/{other}/green-channel", json={"major": False, "reason": "调出重点项目"})
+    assert unflagged["major"] is False and unflagged["green_channel"] is None and unflagged["agent"] is None
+    assert supervisor.get(f"/projects/{other}/service-team") == {
+        "project_id": other,
+        "agent": None,
+        "lead": None,
+        "members": [],
+    }
+    entries = supervisor.get(f"/projects/{other}/history")["entries"]
+    assert [e["action"] for e in entries][-2:] == ["green_channel_off", "service_dissolved"]
+    for path in ("", "/plan", "/service-team", "/history"):
+        assert_problem(raw(suite, "GET", f"/projects/{other}{path}", agent2.token), 404)
+    assert_problem(raw(suite, "PUT", f"/projects/{other}/plan", agent2.token, json={"target_start": "2026-12-01"}), 404)
+    assert other not in {p["id"] for p in agent2.get("/projects")["projects"]}

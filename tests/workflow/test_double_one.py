@@ -126,6 +126,61 @@ def test_the_agent_acts_for_the_enterprise_and_another_agent_gets_not_found(work
         workflow.get_project(AGENT, "p1")
 
 
+def test_unflagging_the_green_channel_dissolves_the_team_and_the_agent(workflow, clock):
+    """Only a major project has a service team and an agent: unflagging it removes both in the same step, with an
+    audit entry naming them and the event saying so; the former agent then finds nothing, and the project's
+    warnings no longer go to the old team."""
+    major_with_team(workflow)
+    clock.set(local("2026-09-30 09:00"))
+    workflow.submit_stage(AGENT.for_enterprise("E01"), "p1", "S1")
+    workflow.act_on_stage(WINDOW, "p1", "S1", "accept")
+    view = workflow.set_major(SUPERVISOR, "p1", False, "不再列入市重点项目")
+    assert not view.major and view.agent == ""
+    team = workflow.service_team(SUPERVISOR, "p1")
+    assert (team.agent, team.members) == ("", [])
+    off, dissolved = workflow.project_history(SUPERVISOR, "p1")[-2:]
+    assert (off.action, off.reason) == ("green_channel_off", "不再列入市重点项目")
+    assert (dissolved.actor, dissolved.action, dissolved.from_status, dissolved.to_status) == (
+        "supervisor",
+        "service_dissolved",
+        "agent",
+        "",
+    )
+    assert "周主任" in dissolved.reason and "撤销帮办代办专员agent" in dissolved.reason
+    with workflow.sessions() as session:
+        changed = session.execute(Outbox.select().where(Outbox.c.type == "project.major_changed")).all()[-1]
+    assert (changed.data["major"], changed.data["former_agent"], changed.data["team_dissolved"]) == (
+        False,
+        "agent",
+        True,
+    )
+    for call in (
+        lambda: workflow.get_project(AGENT, "p1"),
+        lambda: workflow.approval_plan(AGENT, "p1"),
+        lambda: workflow.set_target_start(AGENT, "p1", "2027-03-01"),
+        lambda: workflow.service_team(AGENT, "p1"),
+        lambda: workflow.project_history(AGENT, "p1"),
+    ):
+        with pytest.raises(errors.NotFound):
+            call()
+    assert workflow.list_projects(AGENT)[1] == 0
+    assert workflow.list_items(AGENT, project_id="p1")[0] == []
+    # the warnings of its items go to nobody of the old team
+    clock.set(local("2026-10-12 09:00"))
+    workflow.sweep()
+    with workflow.sessions() as session:
+        rows = session.execute(Outbox.select().where(Outbox.c.type == "item.turned_red")).all()
+    assert rows and all(r.data["item"]["service_team"] == [] for r in rows)
+    # unflagging again changes nothing; flagging again gives no team back until one is assigned
+    workflow.set_major(SUPERVISOR, "p1", False)
+    assert [e.action for e in workflow.project_history(SUPERVISOR, "p1")][-2:] == [
+        "green_channel_off",
+        "service_dissolved",
+    ]
+    workflow.set_major(SUPERVISOR, "p1", True)
+    assert workflow.service_team(SUPERVISOR, "p1").agent == ""
+
+
 def test_target_start_must_be_a_well_formed_future_date(workflow, clock):
     clock.set(local("2026-09-01 10:00"))
     p05(workflow)
