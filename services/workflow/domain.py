@@ -31,6 +31,7 @@ from kit.calendar import (
 )
 from kit.catalog import Catalog, ProjectFacts
 from kit.clock import Clock, local_today
+from kit.dates import parse_day
 from kit.db import transaction
 from kit.outbox import Outbox
 from kit.text import clean_text, printable
@@ -200,10 +201,7 @@ class CalendarYearView:
 def _parse_days(texts: Iterable[str], year: int, field_name: str) -> list[date]:
     days: set[date] = set()
     for raw in texts:
-        try:
-            day = date.fromisoformat(raw)
-        except (TypeError, ValueError):
-            raise errors.Invalid(f"日期“{str(raw)[:20]}”格式有误，应为 YYYY-MM-DD", field=field_name) from None
+        day = parse_day(raw, "日期", field_name)
         if day.year != year:
             raise errors.Invalid(f"日期 {day} 不在{year}年内", field=field_name)
         days.add(day)
@@ -1256,10 +1254,7 @@ class Workflow:
     def set_target_start(self, actor: Actor, project_id: str, target_start: str) -> ApprovalPlanView:
         """The enterprise (or its agent, or a supervisor) sets the target start of construction (开工日期) from
         which the approval plan counts backwards. It must be a date after today."""
-        try:
-            target = date.fromisoformat((target_start or "").strip())
-        except ValueError:
-            raise errors.Invalid("开工日期格式有误，应为 YYYY-MM-DD", field="target_start") from None
+        target = parse_day(target_start, "开工日期", "target_start")
         if not FIRST_YEAR <= target.year <= LAST_YEAR:
             raise errors.Invalid(f"开工日期须在{FIRST_YEAR}年至{LAST_YEAR}年之间", field="target_start")
         today = local_today(self.clock)
@@ -1384,10 +1379,7 @@ class Workflow:
         """The service team logs a follow-up visit or service (policy fulfilment, hiring, financing, …) of a
         project after its completion acceptance (竣工验收): category, date, people and outcome. Supervisors,
         admins and the project's agent log them; before completion the answer is a conflict."""
-        try:
-            day = date.fromisoformat((happened_on or "").strip())
-        except ValueError:
-            raise errors.Invalid("服务日期格式有误，应为 YYYY-MM-DD", field="happened_on") from None
+        day = parse_day(happened_on, "服务日期", "happened_on")
         today = local_today(self.clock)
         if day > today:
             raise errors.Invalid("服务日期不能晚于今天", field="happened_on")

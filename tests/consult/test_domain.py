@@ -152,6 +152,10 @@ def test_second_looks_are_refused_clearly(consult, clock, workflow):
         consult.open_case(SUPERVISOR, "p9", "t", "p", "window", [])
     with pytest.raises(errors.Invalid):
         consult.open_case(SUPERVISOR, "p9", "t", "p", "zrgh", [], target_date="2020-01-01")
+    for wrong in ("20991231", "2099-W52-1"):  # basic ISO forms of dates in the future
+        with pytest.raises(errors.Invalid) as refused:
+            consult.open_case(SUPERVISOR, "p9", "t", "p", "zrgh", [], target_date=wrong)
+        assert refused.value.details["field"] == "target_date" and "YYYY-MM-DD" in refused.value.message
 
 
 def test_the_agent_serving_a_project_sees_and_follows_up_its_questions_and_cases(consult, workflow, clock):

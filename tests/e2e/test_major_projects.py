@@ -78,6 +78,10 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     # The approval plan: target start Monday 2026-10-26 (hand computation in tests/workflow/test_planning.py).
     assert_problem(raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": "2026-08-31"}), 400)
     assert_problem(raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": "26.10.2026"}), 400)
+    for basic in ("20261026", "2026-W44-1"):  # basic ISO forms of the same Monday
+        body = assert_problem(raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": basic}), 400)
+        assert "YYYY-MM-DD" in body["detail"] and body["field"] == "target_start"
+    assert e05.get(f"/projects/{pid}/plan")["target_start"] is None
     plan = agent.put(f"/projects/{pid}/plan", json={"target_start": "2026-10-26"})
     stages = {s["code"]: s for s in plan["stages"]}
     assert stages["S1"]["latest"] == {"accept": "2026-09-14", "finish": "2026-09-30"}
@@ -120,6 +124,9 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     visit = {"category": "financing", "happened_on": "2026-09-22", "people": ["周主任"], "outcome": "对接银行授信"}
     body = assert_problem(raw(suite, "POST", f"/projects/{pid}/follow-ups", agent.token, json=visit), 409)
     assert "竣工验收" in body["detail"]
+    basic = {**visit, "happened_on": "20260922"}
+    body = assert_problem(raw(suite, "POST", f"/projects/{pid}/follow-ups", agent.token, json=basic), 400)
+    assert body["field"] == "happened_on"
     assert e05.get(f"/projects/{pid}/follow-ups") == {"follow_ups": []}
 
     # Unflagging the green channel dissolves the other project's team and agent: agent2 then finds nothing of it.

@@ -184,7 +184,8 @@ def test_unflagging_the_green_channel_dissolves_the_team_and_the_agent(workflow,
 def test_target_start_must_be_a_well_formed_future_date(workflow, clock):
     clock.set(local("2026-09-01 10:00"))
     p05(workflow)
-    for wrong in ("2026-13-01", "26/10/2026", "", "2026-09-01", "2026-08-31", "2150-01-01"):
+    wrong_forms = ("20261026", "2026-W44-1", "2026W441", "2026-299", "2026-10-26T00:00")  # basic ISO forms
+    for wrong in ("2026-13-01", "26/10/2026", "", "2026-09-01", "2026-08-31", "2150-01-01", *wrong_forms):
         with pytest.raises(errors.Invalid):
             workflow.set_target_start(Actor("e05", "enterprise", enterprise="E05"), "p05", wrong)
     with pytest.raises(errors.Forbidden):
@@ -241,6 +242,7 @@ def test_follow_ups_only_after_completion_with_a_known_category(workflow, clock)
     for category, day, people, outcome in (
         ("nothing", today, ["周主任"], "x"),
         ("financing", "2026-02-30", ["周主任"], "x"),
+        ("financing", today.replace("-", ""), ["周主任"], "x"),  # basic ISO form of today
         ("financing", "2099-01-01", ["周主任"], "x"),
         ("financing", "2026-09-01", ["周主任"], "x"),  # before completion acceptance
         ("financing", today, [], "x"),
