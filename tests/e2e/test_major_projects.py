@@ -79,7 +79,9 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     assert_problem(raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": "2026-08-31"}), 400)
     assert_problem(raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": "26.10.2026"}), 400)
     for basic in ("20261026", "2026-W44-1"):  # basic ISO forms of the same Monday
-        body = assert_problem(raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": basic}), 400)
+        body = assert_problem(
+            raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": basic}), 400
+        )
         assert "YYYY-MM-DD" in body["detail"] and body["field"] == "target_start"
     assert e05.get(f"/projects/{pid}/plan")["target_start"] is None
     plan = agent.put(f"/projects/{pid}/plan", json={"target_start": "2026-10-26"})
