@@ -33,6 +33,7 @@ from kit.catalog import Catalog, ProjectFacts
 from kit.clock import Clock, local_today
 from kit.dates import parse_day
 from kit.db import transaction
+from kit.logs import mask_phone
 from kit.outbox import Outbox
 from kit.text import clean_text, printable
 from services.workflow import planning, rules
@@ -1244,10 +1245,23 @@ class Workflow:
         return ServiceTeamMember(role=role, name=name, phone=phone, department=department)
 
     def service_team(self, actor: Actor, project_id: str) -> ServiceTeamView:
-        """A project's service team and agent, for whoever may see the project."""
+        """A project's service team and agent, for whoever may see the project. Mobile numbers are personal
+        data: only supervisors and admins, who assign teams, see them in full; everyone else gets 138****1234."""
         with self.sessions() as session:
             plan = self._visible_plan(session, actor, project_id)
-            return ServiceTeamView(plan.id, plan.agent, list(plan.service_team))
+            members = list(plan.service_team)
+            if actor.role not in SERVICE_ROLES:
+                members = [
+                    ServiceTeamMember(
+                        position=m.position,
+                        role=m.role,
+                        name=m.name,
+                        department=m.department,
+                        phone=mask_phone(m.phone),
+                    )
+                    for m in members
+                ]
+            return ServiceTeamView(plan.id, plan.agent, members)
 
     # ---------------- the personalised approval plan (倒排工期) ----------------
 

@@ -56,7 +56,17 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     )
     team = supervisor.put(f"/projects/{pid}/service-team", json={**TEAM, "agent": "agent"})
     assert team["agent"] == "agent" and team["lead"]["name"] == "周主任" and len(team["members"]) == 2
-    assert e05.get(f"/projects/{pid}/service-team") == team
+    assert supervisor.get(f"/projects/{pid}/service-team") == team and team["lead"]["phone"] == "13900000001"
+    # the enterprise (and the agent, the departments) see the people with their mobile numbers masked
+    masked = {
+        **team,
+        "lead": {"name": "周主任", "department": None, "phone": "139****0001"},
+        "members": [
+            {"name": "吴科长", "department": "zrgh", "phone": "139****0002"},
+            {"name": "郑工", "department": "zjj", "phone": "139****0003"},
+        ],
+    }
+    assert e05.get(f"/projects/{pid}/service-team") == masked == agent.get(f"/projects/{pid}/service-team")
 
     # agent2 serves another major project (flagged by a supervisor after registration).
     other = admin.post("/projects", json={"name": "宁川物流中心", "type": "low_risk", "enterprise": "E02"})["id"]

@@ -104,6 +104,25 @@ def test_team_and_agent_need_a_major_project_a_lead_members_and_good_phones(work
     assert "吴科长（自然资源和规划局）" in workflow.project_history(SUPERVISOR, "p1")[-1].reason
 
 
+def test_team_phones_are_masked_except_for_supervisors_and_admins(workflow):
+    """Mobile numbers are personal data (RULES.md): the people who assign teams see them, everyone else who sees
+    the project gets them masked as in the SMS log."""
+    major_with_team(workflow)
+    workflow.submit_stage(ENTERPRISE, "p1", "S1")  # so that the departments see the project
+
+    def phones(actor):
+        return [(m.role, m.name, m.department, m.phone) for m in workflow.service_team(actor, "p1").members]
+
+    clear = [("lead", "周主任", "", "13900000001"), ("member", "吴科长", "zrgh", "13900000002")]
+    clear.append(("member", "郑工", "zjj", "13900000003"))
+    assert phones(SUPERVISOR) == phones(ADMIN) == clear
+    masked = [(role, name, dept, phone[:3] + "****" + phone[-4:]) for role, name, dept, phone in clear]
+    for actor in (ENTERPRISE, AGENT.for_enterprise("E01"), officer("zrgh"), WINDOW, Actor("screen", "screen")):
+        assert phones(actor) == masked, actor
+    # masking the answer changes nothing stored: the warnings still reach the team's real numbers
+    assert phones(SUPERVISOR) == clear
+
+
 def test_the_agent_acts_for_the_enterprise_and_another_agent_gets_not_found(workflow):
     major_with_team(workflow)
     assert workflow.get_project(AGENT, "p1").agent == "agent"
