@@ -193,7 +193,8 @@ def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
         expect(permit).to_contain_text("本类项目按 3 日办结")
         qr_image = guide.page.get_by_role("img", name="社会投资简易低风险工程建设项目办事指南二维码")
         expect(qr_image).to_be_visible()
-        assert qr_image.evaluate("img => img.complete && img.naturalWidth > 0")
+        # visible as soon as laid out (it has a width and height); decode() waits for the image itself
+        assert qr_image.evaluate("img => img.decode().then(() => img.naturalWidth > 0, () => false)")
         guide.shot(name)
 
 
