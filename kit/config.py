@@ -102,6 +102,13 @@ def bind_host() -> str:
     return text("ZHITONG_BIND_HOST", "127.0.0.1")
 
 
+def trust_proxy() -> bool:
+    """`ZHITONG_TRUST_PROXY=1`: the gateway runs behind a reverse proxy, so `X-Forwarded-Proto`,
+    `X-Forwarded-Host` and `X-Forwarded-For` say how the public reached it. Off by default, since anyone could
+    send those headers to a gateway that is reached directly."""
+    return choice("ZHITONG_TRUST_PROXY", "0", ("0", "1")) == "1"
+
+
 def service_token() -> str:
     """`ZHITONG_SERVICE_TOKEN`: the shared secret every internal gRPC call carries; empty disables the check."""
     return text("ZHITONG_SERVICE_TOKEN", "-").strip("-")

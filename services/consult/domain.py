@@ -18,6 +18,7 @@ from kit.actor import HANDLER_ROLES, WINDOW, Actor, department_scope
 from kit.calendar import month_bounds
 from kit.catalog import Catalog
 from kit.clock import LOCAL_TZ, Clock, local_today
+from kit.dates import parse_day
 from kit.db import transaction
 from kit.outbox import Outbox
 from kit.remote_calendar import RemoteCalendarStore
@@ -612,7 +613,4 @@ class Consult:
 def _parse_date(text: str | None) -> date | None:
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise errors.Invalid(f"日期“{text[:20]}”格式有误，应为 YYYY-MM-DD", field="target_date") from None
+    return parse_day(text, "目标日期", "target_date")

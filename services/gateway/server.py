@@ -12,6 +12,9 @@ def main() -> None:
     # The metrics directory must exist before prometheus_client is imported by the workers.
     gateway_metrics.prepare_multiprocess_dir(config.var_dir() / "prometheus-gateway")
     gateway_metrics.serve_multiprocess(config.metrics_port("gateway"), config.bind_host())
+    # X-Forwarded-Proto and X-Forwarded-For count only behind a reverse proxy (ZHITONG_TRUST_PROXY=1): from
+    # FORWARDED_ALLOW_IPS when set, else from any peer, since then every request comes through the proxy.
+    behind_proxy = config.trust_proxy()
     uvicorn.run(
         "services.gateway.app:create_app",
         factory=True,
@@ -22,6 +25,8 @@ def main() -> None:
         log_config=None,  # the workers log JSON through kit.logs
         access_log=False,
         timeout_graceful_shutdown=10,
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips=config.text("FORWARDED_ALLOW_IPS", "*") if behind_proxy else None,
     )
 
 

@@ -31,7 +31,9 @@ from kit.calendar import (
 )
 from kit.catalog import Catalog, ProjectFacts
 from kit.clock import Clock, local_today
+from kit.dates import parse_day
 from kit.db import transaction
+from kit.logs import mask_phone
 from kit.outbox import Outbox
 from kit.text import clean_text, printable
 from services.workflow import planning, rules
@@ -200,10 +202,7 @@ class CalendarYearView:
 def _parse_days(texts: Iterable[str], year: int, field_name: str) -> list[date]:
     days: set[date] = set()
     for raw in texts:
-        try:
-            day = date.fromisoformat(raw)
-        except (TypeError, ValueError):
-            raise errors.Invalid(f"日期“{str(raw)[:20]}”格式有误，应为 YYYY-MM-DD", field=field_name) from None
+        day = parse_day(raw, "日期", field_name)
         if day.year != year:
             raise errors.Invalid(f"日期 {day} 不在{year}年内", field=field_name)
         days.add(day)
@@ -1105,10 +1104,11 @@ class Workflow:
     def set_major(self, actor: Actor, project_id: str, major: bool, reason: str = "") -> ProjectView:
         """Flag or unflag a project as major (重大项目): the green channel (绿色通道) puts its items first in the
         departments' queues at an equal deadline and gives it a service team and an agent. Supervisors and
-        admins only; an agent may flag it when registering the project."""
+        admins only; an agent may flag it when registering the project. Only a major project has a team and an
+        agent: unflagging dissolves both in the same transaction, and the former agent no longer sees it."""
         reason = clean_text(reason, "原因", 500, "reason", required=False)
         with transaction(self.sessions) as session:
-            plan = self._visible_plan(session, actor, project_id)
+            plan = self._visible_plan(session, actor, project_id, lock=True)
             if actor.role not in SERVICE_ROLES:
                 raise errors.Forbidden("只有督办员或管理员可以认定或取消重大项目（绿色通道）")
             if plan.major != major:
@@ -1124,12 +1124,48 @@ class Workflow:
                     "major" if major else "ordinary",
                     reason or ("认定为重大项目，开通绿色通道" if major else "取消重大项目认定"),
                 )
+                former_agent, dissolved = ("", False) if major else self._dissolve_service(session, actor, plan)
                 self._emit(
                     session,
                     "project.major_changed",
-                    ev.ProjectMajorChanged(project_id=plan.id, major=major, actor=actor.username, reason=reason),
+                    ev.ProjectMajorChanged(
+                        project_id=plan.id,
+                        major=major,
+                        actor=actor.username,
+                        reason=reason,
+                        former_agent=former_agent,
+                        team_dissolved=dissolved,
+                    ),
                 )
         return self.get_project(actor, project_id)
+
+    def _dissolve_service(self, session: Session, actor: Actor, plan: ProjectPlan) -> tuple[str, bool]:
+        """A project that is no longer major keeps no service team and no agent: both go, with an audit entry
+        naming them. Returns the former agent and whether there was a team."""
+        former_agent, team = plan.agent, list(plan.service_team)
+        if not former_agent and not team:
+            return "", False
+        lead = next((m.name for m in team if m.role == "lead"), "")
+        parts = []
+        if team:
+            parts.append(f"解散服务专班（{'牵头人' + lead + '，' if lead else ''}共{len(team)}人）")
+        if former_agent:
+            parts.append(f"撤销帮办代办专员{former_agent}")
+        plan.service_team.clear()
+        plan.agent = ""
+        session.flush()
+        self._audit(
+            session,
+            actor,
+            plan.id,
+            "project",
+            plan.id,
+            "service_dissolved",
+            former_agent,
+            "",
+            "取消重大项目认定：" + "，".join(parts),
+        )
+        return former_agent, bool(team)
 
     def assign_service_team(
         self,
@@ -1209,20 +1245,30 @@ class Workflow:
         return ServiceTeamMember(role=role, name=name, phone=phone, department=department)
 
     def service_team(self, actor: Actor, project_id: str) -> ServiceTeamView:
-        """A project's service team and agent, for whoever may see the project."""
+        """A project's service team and agent, for whoever may see the project. Mobile numbers are personal
+        data: only supervisors and admins, who assign teams, see them in full; everyone else gets 138****1234."""
         with self.sessions() as session:
             plan = self._visible_plan(session, actor, project_id)
-            return ServiceTeamView(plan.id, plan.agent, list(plan.service_team))
+            members = list(plan.service_team)
+            if actor.role not in SERVICE_ROLES:
+                members = [
+                    ServiceTeamMember(
+                        position=m.position,
+                        role=m.role,
+                        name=m.name,
+                        department=m.department,
+                        phone=mask_phone(m.phone),
+                    )
+                    for m in members
+                ]
+            return ServiceTeamView(plan.id, plan.agent, members)
 
     # ---------------- the personalised approval plan (倒排工期) ----------------
 
     def set_target_start(self, actor: Actor, project_id: str, target_start: str) -> ApprovalPlanView:
         """The enterprise (or its agent, or a supervisor) sets the target start of construction (开工日期) from
         which the approval plan counts backwards. It must be a date after today."""
-        try:
-            target = date.fromisoformat((target_start or "").strip())
-        except ValueError:
-            raise errors.Invalid("开工日期格式有误，应为 YYYY-MM-DD", field="target_start") from None
+        target = parse_day(target_start, "开工日期", "target_start")
         if not FIRST_YEAR <= target.year <= LAST_YEAR:
             raise errors.Invalid(f"开工日期须在{FIRST_YEAR}年至{LAST_YEAR}年之间", field="target_start")
         today = local_today(self.clock)
@@ -1347,10 +1393,7 @@ class Workflow:
         """The service team logs a follow-up visit or service (policy fulfilment, hiring, financing, …) of a
         project after its completion acceptance (竣工验收): category, date, people and outcome. Supervisors,
         admins and the project's agent log them; before completion the answer is a conflict."""
-        try:
-            day = date.fromisoformat((happened_on or "").strip())
-        except ValueError:
-            raise errors.Invalid("服务日期格式有误，应为 YYYY-MM-DD", field="happened_on") from None
+        day = parse_day(happened_on, "服务日期", "happened_on")
         today = local_today(self.clock)
         if day > today:
             raise errors.Invalid("服务日期不能晚于今天", field="happened_on")

@@ -193,7 +193,8 @@ def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
         expect(permit).to_contain_text("本类项目按 3 日办结")
         qr_image = guide.page.get_by_role("img", name="社会投资简易低风险工程建设项目办事指南二维码")
         expect(qr_image).to_be_visible()
-        assert qr_image.evaluate("img => img.complete && img.naturalWidth > 0")
+        # visible as soon as laid out (it has a width and height); decode() waits for the image itself
+        assert qr_image.evaluate("img => img.decode().then(() => img.naturalWidth > 0, () => false)")
         guide.shot(name)
 
 
@@ -246,6 +247,59 @@ def test_questions_replies_and_rating_in_the_browser(suite, open_page):
     invitation.get_by_role("button", name="提交评价").click()
     expect(invitation).to_contain_text("已评价")
     asker.shot("enterprise-pc-ratings")
+
+
+def test_a_major_project_shows_its_green_channel_team_and_approval_plan(suite, open_page):
+    """企业端 of a major project (sample P02 of E02): the 绿色通道 badge, the service team as the API gives it to the
+    enterprise (phones masked), the approval plan counted back from the target start the enterprise sets, a
+    refused date in Chinese, and the printable plan opened with the login's token."""
+    suite.set_clock("2026-11-12 09:00")
+    pid = project_ids(suite.login("e02"))["P02"]
+    team = {"agent": "agent", "lead": {"name": "周主任", "phone": "13900000001"}}
+    team["members"] = [{"name": "吴科长", "phone": "13900000002", "department": "zrgh"}]
+    suite.login("supervisor").put(f"/projects/{pid}/service-team", json=team)
+
+    w = open_page(PC)
+    log_in(w, suite, "e02")
+    page = w.page
+    card = page.locator(".project-card", has_text="宁川·滨河花园住宅小区")
+    expect(card.locator(".green-channel")).to_have_text("绿色通道")
+    expect(page.locator(".project-card", has_text="宁川商业综合体").locator(".green-channel")).to_be_visible()
+    card.get_by_role("link").click()
+    expect(page.locator(".project-head .green-channel")).to_have_text("绿色通道")
+
+    people = page.get_by_role("region", name="服务专班")
+    expect(people.locator("[data-role=agent]")).to_have_text("帮办代办专员agent")
+    expect(people.locator("[data-role=lead]")).to_contain_text("周主任")
+    expect(people.locator("[data-role=lead] .phone")).to_have_text("139****0001")
+    expect(people.locator("[data-role=member]")).to_contain_text("吴科长（自然资源和规划局）")
+    expect(people).not_to_contain_text("13900000002")
+
+    plan = page.get_by_role("region", name="审批服务方案")
+    expect(plan.locator(".target-start")).to_have_text("未设定")
+    w.allow("status of 400")  # the browser's own line for the refused date below
+    plan.get_by_label("计划开工日期").fill("2026-11-12")
+    plan.get_by_role("button", name="保存开工日期").click()
+    expect(plan.get_by_role("alert")).to_contain_text("开工日期须晚于今天（2026-11-12）")
+    plan.get_by_label("计划开工日期").fill("2027-01-25")
+    plan.get_by_role("button", name="保存开工日期").click()
+    expect(plan.locator(".target-start")).to_have_text("2027-01-25")
+    expect(plan.get_by_role("alert")).to_have_count(0)
+    counted = suite.login("e02").get(f"/projects/{pid}/plan")
+    s1 = next(s for s in counted["stages"] if s["code"] == "S1")
+    expect(plan.locator("tr[data-stage=S1] .latest-accept")).to_have_text(s1["latest"]["accept"])
+    expect(plan.locator("tr[data-stage=S3] .latest-finish")).to_have_text("2027-01-22")  # the Friday before
+    verdict = f"富余 {counted['slack_days']} 个工作日" if counted["feasible"] else f"相差 {counted['shortfall_days']}"
+    expect(plan.locator(".verdict")).to_contain_text(verdict)
+    plan.evaluate("section => section.scrollIntoView({block: 'start'})")
+    w.shot("enterprise-pc-major-project")
+
+    with page.expect_popup() as opened:
+        plan.get_by_role("button", name="打印审批服务方案").click()
+    printable = opened.value
+    expect(printable.locator("h1")).to_contain_text("审批服务方案")
+    expect(printable.locator("h1")).to_contain_text("绿色通道")
+    expect(printable.locator("body")).to_contain_text("计划开工日期：2027-01-25")
 
 
 def test_window_registers_a_walk_in_enterprise_and_returns_its_application(suite, open_page):

@@ -152,6 +152,10 @@ def test_second_looks_are_refused_clearly(consult, clock, workflow):
         consult.open_case(SUPERVISOR, "p9", "t", "p", "window", [])
     with pytest.raises(errors.Invalid):
         consult.open_case(SUPERVISOR, "p9", "t", "p", "zrgh", [], target_date="2020-01-01")
+    for wrong in ("20991231", "2099-W52-1"):  # basic ISO forms of dates in the future
+        with pytest.raises(errors.Invalid) as refused:
+            consult.open_case(SUPERVISOR, "p9", "t", "p", "zrgh", [], target_date=wrong)
+        assert refused.value.details["field"] == "target_date" and "YYYY-MM-DD" in refused.value.message
 
 
 def test_the_agent_serving_a_project_sees_and_follows_up_its_questions_and_cases(consult, workflow, clock):
@@ -177,3 +181,29 @@ def test_the_agent_serving_a_project_sees_and_follows_up_its_questions_and_cases
     assert consult.list_questions(agent) == []
     with pytest.raises(errors.NotFound):
         consult.get_question(agent, by_agent.id)
+
+
+def test_the_agent_of_a_project_no_longer_major_loses_its_questions_and_cases(consult, workflow, clock):
+    """Consult asks workflow which projects an agent serves: once a supervisor unflags the green channel, the
+    former agent finds none of the project's questions and cases and can ask nothing about it."""
+    from services.workflow.domain import TeamMemberInput
+
+    agent = Actor("agent", "agent")
+    workflow.create_plan(ADMIN, "p1", "重点项目", "E01", ProjectFacts("low_risk"))
+    workflow.set_major(SUPERVISOR, "p1", True)
+    team = (TeamMemberInput("周主任", "13900000001"), [TeamMemberInput("吴科长", "13900000002", "zrgh")])
+    workflow.assign_service_team(SUPERVISOR, "p1", "agent", *team)
+    clock.set(local("2026-10-12 10:00"))
+    asked = consult.post_question(agent, "zrgh", "能否容缺受理？", "营业执照正在换发。", project_id="p1")
+    case = consult.open_case(agent, "p1", "消防审查难题", "需要会商", "zrgh", ["zjj"])
+    assert [c.id for c in consult.list_cases(agent)] == [case.id]
+    workflow.set_major(SUPERVISOR, "p1", False)
+    assert consult.list_questions(agent) == [] and consult.list_cases(agent) == []
+    for call in (
+        lambda: consult.get_question(agent, asked.id),
+        lambda: consult.get_case(agent, case.id),
+        lambda: consult.post_question(agent, "zrgh", "问题", "内容", project_id="p1"),
+    ):
+        with pytest.raises(errors.NotFound):
+            call()
+    assert [q.id for q in consult.list_questions(E01)] == [asked.id]

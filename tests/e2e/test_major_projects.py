@@ -56,7 +56,17 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     )
     team = supervisor.put(f"/projects/{pid}/service-team", json={**TEAM, "agent": "agent"})
     assert team["agent"] == "agent" and team["lead"]["name"] == "周主任" and len(team["members"]) == 2
-    assert e05.get(f"/projects/{pid}/service-team") == team
+    assert supervisor.get(f"/projects/{pid}/service-team") == team and team["lead"]["phone"] == "13900000001"
+    # the enterprise (and the agent, the departments) see the people with their mobile numbers masked
+    masked = {
+        **team,
+        "lead": {"name": "周主任", "department": None, "phone": "139****0001"},
+        "members": [
+            {"name": "吴科长", "department": "zrgh", "phone": "139****0002"},
+            {"name": "郑工", "department": "zjj", "phone": "139****0003"},
+        ],
+    }
+    assert e05.get(f"/projects/{pid}/service-team") == masked == agent.get(f"/projects/{pid}/service-team")
 
     # agent2 serves another major project (flagged by a supervisor after registration).
     other = admin.post("/projects", json={"name": "宁川物流中心", "type": "low_risk", "enterprise": "E02"})["id"]
@@ -78,6 +88,12 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     # The approval plan: target start Monday 2026-10-26 (hand computation in tests/workflow/test_planning.py).
     assert_problem(raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": "2026-08-31"}), 400)
     assert_problem(raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": "26.10.2026"}), 400)
+    for basic in ("20261026", "2026-W44-1"):  # basic ISO forms of the same Monday
+        body = assert_problem(
+            raw(suite, "PUT", f"/projects/{pid}/plan", agent.token, json={"target_start": basic}), 400
+        )
+        assert "YYYY-MM-DD" in body["detail"] and body["field"] == "target_start"
+    assert e05.get(f"/projects/{pid}/plan")["target_start"] is None
     plan = agent.put(f"/projects/{pid}/plan", json={"target_start": "2026-10-26"})
     stages = {s["code"]: s for s in plan["stages"]}
     assert stages["S1"]["latest"] == {"accept": "2026-09-14", "finish": "2026-09-30"}
@@ -120,4 +136,24 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     visit = {"category": "financing", "happened_on": "2026-09-22", "people": ["周主任"], "outcome": "对接银行授信"}
     body = assert_problem(raw(suite, "POST", f"/projects/{pid}/follow-ups", agent.token, json=visit), 409)
     assert "竣工验收" in body["detail"]
+    basic = {**visit, "happened_on": "20260922"}
+    body = assert_problem(raw(suite, "POST", f"/projects/{pid}/follow-ups", agent.token, json=basic), 400)
+    assert body["field"] == "happened_on"
     assert e05.get(f"/projects/{pid}/follow-ups") == {"follow_ups": []}
+
+    # Unflagging the green channel dissolves the other project's team and agent: agent2 then finds nothing of it.
+    assert agent2.get(f"/projects/{other}")["agent"] == "agent2"
+    unflagged = supervisor.put(f"/projects/{other}/green-channel", json={"major": False, "reason": "调出重点项目"})
+    assert unflagged["major"] is False and unflagged["green_channel"] is None and unflagged["agent"] is None
+    assert supervisor.get(f"/projects/{other}/service-team") == {
+        "project_id": other,
+        "agent": None,
+        "lead": None,
+        "members": [],
+    }
+    entries = supervisor.get(f"/projects/{other}/history")["entries"]
+    assert [e["action"] for e in entries][-2:] == ["green_channel_off", "service_dissolved"]
+    for path in ("", "/plan", "/service-team", "/history"):
+        assert_problem(raw(suite, "GET", f"/projects/{other}{path}", agent2.token), 404)
+    assert_problem(raw(suite, "PUT", f"/projects/{other}/plan", agent2.token, json={"target_start": "2026-12-01"}), 404)
+    assert other not in {p["id"] for p in agent2.get("/projects")["projects"]}

@@ -46,6 +46,11 @@ def test_clock_endpoint_is_404_on_the_system_clock(make_client):
     # manual mode: validation happens before any backend is called
     r = client.post("/api/v1/admin/clock", json={"now": "not a time"}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 400
+    # a date alone (which would silently mean midnight) and the basic ISO forms are refused too
+    for wrong in ("2026-10-23", "20261023T090000+0800", "2026-W43-5T09:00"):
+        r = client.post("/api/v1/admin/clock", json={"now": wrong}, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json"), wrong
+        assert "带时刻" in r.json()["detail"] and r.json()["field"] == "now"
     system = make_client("system")
     r = system.post(
         "/api/v1/admin/clock", json={"now": "2026-10-01T09:00:00+08:00"}, headers={"Authorization": f"Bearer {token}"}

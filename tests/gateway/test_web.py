@@ -119,8 +119,45 @@ def test_qr_svg_and_png_encode_the_guide_address(client):
 def test_public_base_url_setting_wins_over_the_request_host(client, monkeypatch):
     monkeypatch.setenv("ZHITONG_PUBLIC_URL", "https://zhitong.example.gov.cn/")
     assert client.get("/api/v1/guide/low_risk").json()["url"] == "https://zhitong.example.gov.cn/guide/low_risk"
-    r = client.get("/api/v1/guide/low_risk/qr.svg")
+    r = client.get("/api/v1/guide/low_risk/qr.svg", headers={"Host": 'a"><script>x'})
     assert r.headers["x-guide-url"] == "https://zhitong.example.gov.cn/guide/low_risk"
+
+
+def problem_of(r, status=400) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    return r.json()
+
+
+def test_a_malformed_host_is_a_chinese_400_not_a_broken_address(client):
+    for host in ('a"><script>x', "evil.example/path", "host:99999", "[zz]", "a b", "-x.example", "h:", "ab." * 90):
+        for path in ("/api/v1/guide/low_risk/qr.svg", "/api/v1/guide/low_risk/qr.png", "/api/v1/guide/low_risk"):
+            body = problem_of(client.get(path, headers={"Host": host}))
+            assert "主机名" in body["detail"] and "Host" in body["detail"], (host, path)
+            assert "script" not in body["detail"]
+    for host, base in (
+        ("zhitong.local:8443", "http://zhitong.local:8443"),
+        ("Hall.Example.gov.cn", "http://hall.example.gov.cn"),
+        ("192.168.1.20:8080", "http://192.168.1.20:8080"),
+        ("[2001:db8::1]:8080", "http://[2001:db8::1]:8080"),
+    ):
+        r = client.get("/api/v1/guide/low_risk/qr.svg", headers={"Host": host})
+        assert r.status_code == 200 and r.headers["x-guide-url"] == f"{base}/guide/low_risk", host
+
+
+def test_forwarded_headers_count_only_behind_a_trusted_proxy(client, monkeypatch):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "zhitong.example.gov.cn, proxy.internal"}
+    r = client.get("/api/v1/guide/low_risk/qr.svg", headers=forwarded)
+    assert r.headers["x-guide-url"] == "http://testserver/guide/low_risk"
+    monkeypatch.setenv("ZHITONG_TRUST_PROXY", "1")
+    r = client.get("/api/v1/guide/low_risk/qr.svg", headers=forwarded)
+    assert r.headers["x-guide-url"] == "https://zhitong.example.gov.cn/guide/low_risk"
+    # without the proxy's headers, the request's own host
+    assert client.get("/api/v1/guide/low_risk").json()["url"] == "http://testserver/guide/low_risk"
+    body = problem_of(client.get("/api/v1/guide/low_risk/qr.svg", headers={"X-Forwarded-Host": 'a"><b'}))
+    assert "X-Forwarded-Host" in body["detail"]
+    body = problem_of(client.get("/api/v1/guide/low_risk/qr.svg", headers={"X-Forwarded-Proto": "javascript"}))
+    assert "X-Forwarded-Proto" in body["detail"]
 
 
 # ---- the web client's files ----

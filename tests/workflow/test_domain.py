@@ -159,6 +159,11 @@ def test_calendar_year_load_and_fallback(workflow):
         workflow.put_calendar_year(ENTERPRISE, 2027, ["2027-01-01"], [])
     with pytest.raises(errors.Invalid):
         workflow.put_calendar_year(ADMIN, 2027, ["2026-01-01"], [])
+    for holidays, workdays in ((["20270101"], []), ([], ["2027-W01-6"])):  # basic ISO forms
+        with pytest.raises(errors.Invalid) as refused:
+            workflow.put_calendar_year(ADMIN, 2027, holidays, workdays)
+        assert refused.value.details["field"] == ("holidays" if holidays else "workdays")
+    assert workflow.calendar_year(2027).source == "fallback"
     workflow.put_calendar_year(ADMIN, 2027, ["2027-01-01"], ["2027-01-02"])
     year = workflow.calendar_year(2027)
     assert year.source == "admin" and not year.calendar_warning

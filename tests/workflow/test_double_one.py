@@ -104,6 +104,25 @@ def test_team_and_agent_need_a_major_project_a_lead_members_and_good_phones(work
     assert "吴科长（自然资源和规划局）" in workflow.project_history(SUPERVISOR, "p1")[-1].reason
 
 
+def test_team_phones_are_masked_except_for_supervisors_and_admins(workflow):
+    """Mobile numbers are personal data (RULES.md): the people who assign teams see them, everyone else who sees
+    the project gets them masked as in the SMS log."""
+    major_with_team(workflow)
+    workflow.submit_stage(ENTERPRISE, "p1", "S1")  # so that the departments see the project
+
+    def phones(actor):
+        return [(m.role, m.name, m.department, m.phone) for m in workflow.service_team(actor, "p1").members]
+
+    clear = [("lead", "周主任", "", "13900000001"), ("member", "吴科长", "zrgh", "13900000002")]
+    clear.append(("member", "郑工", "zjj", "13900000003"))
+    assert phones(SUPERVISOR) == phones(ADMIN) == clear
+    masked = [(role, name, dept, phone[:3] + "****" + phone[-4:]) for role, name, dept, phone in clear]
+    for actor in (ENTERPRISE, AGENT.for_enterprise("E01"), officer("zrgh"), WINDOW, Actor("screen", "screen")):
+        assert phones(actor) == masked, actor
+    # masking the answer changes nothing stored: the warnings still reach the team's real numbers
+    assert phones(SUPERVISOR) == clear
+
+
 def test_the_agent_acts_for_the_enterprise_and_another_agent_gets_not_found(workflow):
     major_with_team(workflow)
     assert workflow.get_project(AGENT, "p1").agent == "agent"
@@ -126,10 +145,66 @@ def test_the_agent_acts_for_the_enterprise_and_another_agent_gets_not_found(work
         workflow.get_project(AGENT, "p1")
 
 
+def test_unflagging_the_green_channel_dissolves_the_team_and_the_agent(workflow, clock):
+    """Only a major project has a service team and an agent: unflagging it removes both in the same step, with an
+    audit entry naming them and the event saying so; the former agent then finds nothing, and the project's
+    warnings no longer go to the old team."""
+    major_with_team(workflow)
+    clock.set(local("2026-09-30 09:00"))
+    workflow.submit_stage(AGENT.for_enterprise("E01"), "p1", "S1")
+    workflow.act_on_stage(WINDOW, "p1", "S1", "accept")
+    view = workflow.set_major(SUPERVISOR, "p1", False, "不再列入市重点项目")
+    assert not view.major and view.agent == ""
+    team = workflow.service_team(SUPERVISOR, "p1")
+    assert (team.agent, team.members) == ("", [])
+    off, dissolved = workflow.project_history(SUPERVISOR, "p1")[-2:]
+    assert (off.action, off.reason) == ("green_channel_off", "不再列入市重点项目")
+    assert (dissolved.actor, dissolved.action, dissolved.from_status, dissolved.to_status) == (
+        "supervisor",
+        "service_dissolved",
+        "agent",
+        "",
+    )
+    assert "周主任" in dissolved.reason and "撤销帮办代办专员agent" in dissolved.reason
+    with workflow.sessions() as session:
+        changed = session.execute(Outbox.select().where(Outbox.c.type == "project.major_changed")).all()[-1]
+    assert (changed.data["major"], changed.data["former_agent"], changed.data["team_dissolved"]) == (
+        False,
+        "agent",
+        True,
+    )
+    for call in (
+        lambda: workflow.get_project(AGENT, "p1"),
+        lambda: workflow.approval_plan(AGENT, "p1"),
+        lambda: workflow.set_target_start(AGENT, "p1", "2027-03-01"),
+        lambda: workflow.service_team(AGENT, "p1"),
+        lambda: workflow.project_history(AGENT, "p1"),
+    ):
+        with pytest.raises(errors.NotFound):
+            call()
+    assert workflow.list_projects(AGENT)[1] == 0
+    assert workflow.list_items(AGENT, project_id="p1")[0] == []
+    # the warnings of its items go to nobody of the old team
+    clock.set(local("2026-10-12 09:00"))
+    workflow.sweep()
+    with workflow.sessions() as session:
+        rows = session.execute(Outbox.select().where(Outbox.c.type == "item.turned_red")).all()
+    assert rows and all(r.data["item"]["service_team"] == [] for r in rows)
+    # unflagging again changes nothing; flagging again gives no team back until one is assigned
+    workflow.set_major(SUPERVISOR, "p1", False)
+    assert [e.action for e in workflow.project_history(SUPERVISOR, "p1")][-2:] == [
+        "green_channel_off",
+        "service_dissolved",
+    ]
+    workflow.set_major(SUPERVISOR, "p1", True)
+    assert workflow.service_team(SUPERVISOR, "p1").agent == ""
+
+
 def test_target_start_must_be_a_well_formed_future_date(workflow, clock):
     clock.set(local("2026-09-01 10:00"))
     p05(workflow)
-    for wrong in ("2026-13-01", "26/10/2026", "", "2026-09-01", "2026-08-31", "2150-01-01"):
+    wrong_forms = ("20261026", "2026-W44-1", "2026W441", "2026-299", "2026-10-26T00:00")  # basic ISO forms
+    for wrong in ("2026-13-01", "26/10/2026", "", "2026-09-01", "2026-08-31", "2150-01-01", *wrong_forms):
         with pytest.raises(errors.Invalid):
             workflow.set_target_start(Actor("e05", "enterprise", enterprise="E05"), "p05", wrong)
     with pytest.raises(errors.Forbidden):
@@ -186,6 +261,7 @@ def test_follow_ups_only_after_completion_with_a_known_category(workflow, clock)
     for category, day, people, outcome in (
         ("nothing", today, ["周主任"], "x"),
         ("financing", "2026-02-30", ["周主任"], "x"),
+        ("financing", today.replace("-", ""), ["周主任"], "x"),  # basic ISO form of today
         ("financing", "2099-01-01", ["周主任"], "x"),
         ("financing", "2026-09-01", ["周主任"], "x"),  # before completion acceptance
         ("financing", today, [], "x"),

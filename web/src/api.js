@@ -71,9 +71,10 @@ async function problemOf(response) {
   return { title: titles[response.status] || '请求失败', detail: `服务器返回状态 ${response.status}` }
 }
 
-// `token` overrides the session's token (the big screen); `form` sends multipart/form-data.
-export async function request(method, path, { body, form, token, params } = {}) {
-  const headers = { Accept: 'application/json, application/problem+json' }
+// `token` overrides the session's token (the big screen); `form` sends multipart/form-data; `html` asks for a page
+// (a printable one) and gives its text.
+export async function request(method, path, { body, form, token, params, html } = {}) {
+  const headers = { Accept: html ? 'text/html, application/problem+json' : 'application/json, application/problem+json' }
   const bearer = token || session.current?.token
   if (bearer) headers.Authorization = `Bearer ${bearer}`
   let payload
@@ -103,11 +104,13 @@ export async function request(method, path, { body, form, token, params } = {}) 
     throw error
   }
   if (response.status === 204) return null
-  return response.json()
+  return html ? response.text() : response.json()
 }
 
 export const api = {
   get: (path, opts) => request('GET', path, opts),
   post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
+  put: (path, body, opts = {}) => request('PUT', path, { ...opts, body }),
+  page: (path, opts = {}) => request('GET', path, { ...opts, html: true }),
   upload: (path, form) => request('POST', path, { form }),
 }

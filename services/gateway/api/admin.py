@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from zhitong.clock.v1 import clock_pb2
 
 from kit import config
 from kit.calendar import FIRST_YEAR, LAST_YEAR
 from kit.clock import LOCAL_TZ
+from kit.dates import parse_moment
 from kit.proto import from_timestamp, timestamp
 from services.gateway import clients
 from services.gateway.auth import current_actor
@@ -35,10 +34,11 @@ def set_clock(body):
         raise Problem(404, "系统时钟模式下没有可设置的时钟")
     if current_actor().role not in ("admin", "ops"):
         raise Problem(403, "只有系统管理员或运维可以设置时间")
-    try:
-        when = datetime.fromisoformat(body["now"].replace("Z", "+00:00"))
-    except ValueError:
-        raise Problem(400, "时间格式应为 ISO 8601，例如 2026-09-30T09:00:00+08:00") from None
+    when = parse_moment(body["now"])
+    if when is None:
+        raise Problem(
+            400, "时间（now）须为带时刻的日期时间，例如 2026-09-30T09:00:00+08:00；只写日期不会被当作零点", field="now"
+        )
     if when.tzinfo is None:
         when = when.replace(tzinfo=LOCAL_TZ)
     if not FIRST_YEAR <= when.year <= LAST_YEAR or not FIRST_YEAR <= when.astimezone(LOCAL_TZ).year <= LAST_YEAR:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from zhitong.alerts.v1 import alerts_pb2 as apb
 
+from kit.dates import parse_moment
 from kit.proto import timestamp
 from services.gateway import clients, views
 from services.gateway.auth import actor_pb
@@ -54,10 +53,9 @@ def messages(department=None, status=None, since=None, subject_id=None, limit=50
         actor=actor_pb(), department=department or "", status=status or "", subject_id=subject_id or "", limit=limit
     )
     if since:
-        try:
-            moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            raise Problem(400, "since 应为 ISO 8601 时间，例如 2026-10-14T00:00:00+08:00") from None
+        moment = parse_moment(since)
+        if moment is None:
+            raise Problem(400, "since 应为带时刻的时间，例如 2026-10-14T00:00:00+08:00", field="since")
         if moment.tzinfo is None:
             raise Problem(400, "since 须带时区，例如 2026-10-14T00:00:00+08:00")
         request.since.CopyFrom(timestamp(moment))

@@ -5,6 +5,8 @@ that opens the guide page of the web client, to print for the service hall."""
 from __future__ import annotations
 
 import io
+import ipaddress
+import re
 from urllib.parse import quote
 
 import segno
@@ -58,10 +60,61 @@ def _catalog(project_type: str) -> wpb.GetCatalogResponse:
     return cat
 
 
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST = re.compile(rf"(?P<name>{LABEL}(?:\.{LABEL})*\.?|\[(?P<ip6>[0-9A-Fa-f:.]{{2,45}})\])(?::(?P<port>[0-9]{{1,5}}))?")
+
+
+def _host(value: str, header: str) -> str:
+    """`value` if it is a well-formed host[:port] (a DNS name, an IPv4 address or a bracketed IPv6 address), in
+    lower case; otherwise a 400 problem in Chinese."""
+    value = value.strip()
+    match = HOST.fullmatch(value) if len(value) <= 260 else None
+    ok = match is not None
+    if ok and match["ip6"]:
+        try:
+            ok = ipaddress.ip_address(match["ip6"]).version == 6
+        except ValueError:
+            ok = False
+    if ok and match["name"] and len(match["name"]) > 254:
+        ok = False
+    if ok and match["port"] is not None:
+        ok = 1 <= int(match["port"]) <= 65535
+    if not ok:
+        raise Problem(
+            400,
+            f"请求头 {header} 不是有效的主机名（应为“主机名[:端口]”），无法生成办事指南的地址；"
+            "请通过正确的网址访问，或由管理员设置 ZHITONG_PUBLIC_URL",
+            title="主机名无效",
+        )
+    return value.lower()
+
+
+def _first(value: str) -> str:
+    return value.split(",", 1)[0].strip()
+
+
+def _request_base() -> str:
+    """scheme://host[:port] of the address this request came to: the Host header (checked), or behind a trusted
+    proxy the first `X-Forwarded-Host` and `X-Forwarded-Proto`."""
+    scheme = request.scheme if request.scheme in ("http", "https") else "http"
+    host_header, host = "Host", request.headers.get("Host") or request.host
+    if config.trust_proxy():
+        proto = _first(request.headers.get("X-Forwarded-Proto", ""))
+        if proto:
+            if proto.lower() not in ("http", "https"):
+                raise Problem(400, "请求头 X-Forwarded-Proto 只能是 http 或 https", title="代理请求头无效")
+            scheme = proto.lower()
+        forwarded = _first(request.headers.get("X-Forwarded-Host", ""))
+        if forwarded:
+            host_header, host = "X-Forwarded-Host", forwarded
+    return f"{scheme}://{_host(host, host_header)}"
+
+
 def guide_url(project_type: str) -> str:
     """The absolute address of the guide page: under `ZHITONG_PUBLIC_URL` when set (the address the public
-    reaches the suite by), else under the host this request came to."""
-    base = config.text("ZHITONG_PUBLIC_URL", "") or request.host_url
+    reaches the suite by), else under the host this request came to (checked; behind a trusted proxy, the one
+    the proxy names)."""
+    base = config.text("ZHITONG_PUBLIC_URL", "") or _request_base()
     return f"{base.rstrip('/')}/guide/{quote(project_type, safe='')}"
 
 
