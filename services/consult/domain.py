@@ -460,7 +460,10 @@ class Consult:
             if changes.get("plan"):
                 case.plan = clean_text(changes["plan"], "解决方案", 5000, "plan", multiline=True)
             if changes.get("target_date"):
-                case.target_date = _parse_date(changes["target_date"])
+                target = _parse_date(changes["target_date"])
+                if target < local_today(self.clock):
+                    raise errors.Invalid("目标日期不能早于今天", field="target_date")
+                case.target_date = target
             if changes.get("responsible"):
                 case.responsible = clean_text(changes["responsible"], "责任人", 80, "responsible")
             if changes.get("meeting_link"):

@@ -125,6 +125,9 @@ def test_joint_case_is_red_past_its_target_until_closed(consult, clock, workflow
         consult.update_case(FGW, case.id, "我不是牵头部门")
     clock.set(local("2026-10-21 10:00"))
     assert consult.case_colour(consult.get_case(SUPERVISOR, case.id)) == "red"
+    with pytest.raises(errors.Invalid) as past:  # a new target must not lie in the past either
+        consult.update_case(SUPERVISOR, case.id, "改期", target_date="2026-10-20")
+    assert past.value.details["field"] == "target_date"
     assert [c.id for c in consult.list_cases(SUPERVISOR, overdue_only=True)] == [case.id]
     assert [c.id for c in consult.list_cases(FGW)] == [case.id]  # a participating department sees it
     closed = consult.update_case(SUPERVISOR, case.id, "已办结", status="closed", resolution="调整红线完成")
