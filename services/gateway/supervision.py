@@ -23,7 +23,7 @@ from zhitong.intake.v1 import intake_pb2 as ipb
 from zhitong.rating.v1 import rating_pb2 as rpb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
-from kit import config
+from kit import config, errors
 from kit.actor import Actor
 from kit.calendar import month_bounds
 from kit.clock import LOCAL_TZ
@@ -119,20 +119,24 @@ def names() -> Names:
     return known
 
 
-def today() -> date:
-    """The suite's local date (the workflow clock, which a manual-clock demo moves)."""
+def now() -> datetime:
+    """The suite's local time (the workflow clock, which a manual-clock demo moves)."""
     from zhitong.clock.v1 import clock_pb2
 
-    now = clients.clock("workflow").call("GetClock", clock_pb2.GetClockRequest()).now
-    return from_timestamp(now).astimezone(LOCAL_TZ).date()
+    found = clients.clock("workflow").call("GetClock", clock_pb2.GetClockRequest()).now
+    return from_timestamp(found).astimezone(LOCAL_TZ)
+
+
+def today() -> date:
+    return now().date()
 
 
 def month_start(month: str) -> date:
     """The first day of a month written 'YYYY-MM', or a 400 in Chinese."""
     try:
         return month_bounds(month)[0].date()
-    except Exception:
-        raise Problem(400, f"月份“{month}”无效：格式应为 YYYY-MM，例如 2026-10") from None
+    except errors.DomainError as exc:
+        raise Problem(400, f"月份“{month[:10]}”无效：{exc.message}") from None
 
 
 def check_started(month: str, today: date) -> None:
@@ -211,7 +215,9 @@ class DepartmentRow:
             "name_zh": self.name_zh,
             "items_decided": self.decided,
             "items_on_time": self.on_time,
-            "on_time_rate": rate(self.on_time, self.decided),
+            # items still open past their limit count as not on time (now on the dashboard, at the month's end
+            # in reports)
+            "on_time_rate": rate(self.on_time, self.decided + self.red_open),
             "items_blue": self.blue,
             "items_red": self.red,
             "average_used_ratio": rate(self.used_ratio_sum, self.decided),
@@ -367,14 +373,17 @@ def competition_ranks(keys: list) -> list[int]:
 
 
 def league(rows: list[DepartmentRow]) -> list[dict]:
-    """The league table: on-time rate first, then reply timeliness, then satisfaction (a department with nothing
-    to count on a measure comes after those with a value); departments level on all three share a rank."""
+    """The league table: on-time rate first (items open past their limit count as late), then reply timeliness,
+    then satisfaction, then the share of the limits used and the open late items (a department with nothing to
+    count on a measure comes after those with a value); departments level on all of them share a rank."""
 
     def key(r: DepartmentRow):
         view = r.view()
-        return tuple(
+        better = tuple(
             -(view[k] if view[k] is not None else -1) for k in ("on_time_rate", "timely_rate", "satisfaction_rate")
         )
+        ratio = view["average_used_ratio"]
+        return (*better, ratio if ratio is not None else float("inf"), r.red_open)
 
     ordered = sorted(rows, key=lambda r: (key(r), r.department))
     ranks = competition_ranks([key(r) for r in ordered])
@@ -403,18 +412,21 @@ def measures(r: DepartmentRow) -> dict[str, tuple[float | None, str]]:
     due_items = r.decided + r.red_open
     return {
         "on_time_rate": (
-            rate(r.on_time, due_items),
+            r.on_time / due_items if due_items else None,
             f"按时办结 {r.on_time} / (办结 {r.decided} + 期末超期未办结 {r.red_open})",
         ),
         "compression": (
-            round(max(0.0, 1 - avg_ratio), 4) if avg_ratio is not None else None,
+            max(0.0, 1 - avg_ratio) if avg_ratio is not None else None,
             f"平均用时 ÷ 时限 = {avg_ratio:.2f}" if avg_ratio is not None else "无办结事项",
         ),
         "timely_rate": (
-            rate(r.replied_on_time, r.questions_due),
+            r.replied_on_time / r.questions_due if r.questions_due else None,
             f"按时答复 {r.replied_on_time} / 应答复 {r.questions_due}",
         ),
-        "satisfaction_rate": (rate(round(r.satisfied), r.ratings), f"满意 {round(r.satisfied)} / 评价 {r.ratings}"),
+        "satisfaction_rate": (
+            round(r.satisfied) / r.ratings if r.ratings else None,
+            f"满意 {round(r.satisfied)} / 评价 {r.ratings}",
+        ),
     }
 
 
@@ -434,7 +446,7 @@ def assess(r: DepartmentRow, rules: dict) -> dict:
             {
                 "measure": k,
                 "name_zh": MEASURES_ZH[k],
-                "value": value,
+                "value": round(value, 4) if value is not None else None,
                 "weight": w,
                 "effective_weight": round(w * scale, 2) if value is not None else 0,
                 "points": round(exact, 2) if exact is not None else None,

@@ -65,8 +65,8 @@ def figures(f) -> dict:
         "due": f.due,
         "replied": f.replied,
         "replied_on_time": f.replied_on_time,
-        "reply_rate": f.reply_rate,
-        "timely_rate": f.timely_rate,
+        "reply_rate": f.reply_rate if f.due else None,  # nothing due: no rate, not 0
+        "timely_rate": f.timely_rate if f.due else None,
         "flags": f.flags,
         "late_flags": f.late_flags,
         "perfunctory_flags": f.perfunctory_flags,
@@ -152,6 +152,9 @@ def flags(department=None, month=None):
 
 
 def stats(month):
+    from services.gateway import supervision
+
+    supervision.check_started(month, supervision.today())
     found = clients.consult().call("GetStats", cpb.GetStatsRequest(actor=actor_pb(), month=month))
     satisfaction = ratings.question_satisfaction(month)  # absent for a department whose answers nobody rated
     departments = []

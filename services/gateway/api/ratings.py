@@ -101,6 +101,9 @@ def search(department=None, month=None):
 
 
 def stats(month):
+    from services.gateway import supervision
+
+    supervision.check_started(month, supervision.today())
     found = clients.rating().call("GetStats", rpb.GetStatsRequest(actor=actor_pb(), month=month))
     return {
         "month": found.month,

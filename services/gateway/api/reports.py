@@ -4,7 +4,6 @@ bi-monthly assessment (双月考核); the monthly scheduling sheet of open probl
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 from flask import Response, render_template
 from zhitong.alerts.v1 import alerts_pb2 as apb
@@ -12,7 +11,6 @@ from zhitong.consult.v1 import consult_pb2 as cpb
 from zhitong.rating.v1 import rating_pb2 as rpb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
-from kit.clock import LOCAL_TZ
 from services.gateway import clients, workbook
 from services.gateway import supervision as sv
 from services.gateway.api.consult import flag as flag_view
@@ -91,7 +89,7 @@ def monthly(month, department=None, format="json"):  # noqa: A002 - the query pa
         "title": f"{start.year}年{start.month}月工程建设项目审批督查通报",
         "department": department or None,
         "department_name": n.department(department) if department else "全市",
-        "generated_at": datetime.now(LOCAL_TZ).isoformat(timespec="seconds"),
+        "generated_at": sv.now().isoformat(timespec="seconds"),
         "as_of": late.as_of,
         "city": city,
         "compression": sv.compression(found.projects, n),
