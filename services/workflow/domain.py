@@ -1555,7 +1555,12 @@ class Workflow:
         done = 0
         while True:
             with transaction(self.sessions) as session:
-                ids = session.scalars(stale.limit(batch)).all()
+                query = stale.limit(batch)
+                if session.bind.dialect.name == "postgresql":
+                    # rows a transition holds are left to it (it stores its own figures); two replicas never
+                    # store one project at once, so a closed project is added to the running totals once
+                    query = query.with_for_update(skip_locked=True)
+                ids = session.scalars(query).all()
                 if not ids:
                     return done
                 plans = session.scalars(

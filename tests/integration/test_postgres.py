@@ -180,3 +180,36 @@ def test_figures_on_postgres_count_stored_colours_and_decisions(suite_on_pg, clo
     assert {d for d, _, _ in own.open_items} <= {stage.items[0].department}
     with pytest.raises(errors.Forbidden):
         workflow.figures.dashboard(E01)
+
+
+def test_two_replicas_storing_figures_at_once_count_a_closed_project_once(suite_on_pg):
+    """Running totals of the history on PostgreSQL: two refreshes at once (two workflow replicas after a restart)
+    add each closed project once."""
+    from sqlalchemy import func, select
+
+    from services.workflow.models import ClosedProjects, ProjectPlan
+
+    workflow, _ = suite_on_pg
+    for i in range(40):
+        workflow.create_plan(ADMIN, f"p-closed-{i}", "历史项目", "E01", ProjectFacts("low_risk"))
+    with workflow.sessions() as session:  # as if closed before the running totals existed
+        session.execute(
+            text("UPDATE project_plans SET status = 'completed', colour_on = NULL, rolled_up = false, used_days = 3")
+        )
+        session.commit()
+    barrier = threading.Barrier(2)
+
+    def refresh():
+        barrier.wait()
+        workflow.refresh_figures(batch=7)
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with workflow.sessions() as session:
+        totals = session.execute(select(func.sum(ClosedProjects.projects), func.sum(ClosedProjects.used_days))).one()
+        used = session.scalar(select(func.sum(ProjectPlan.used_days)))
+        flagged = session.scalar(select(func.count()).where(ProjectPlan.rolled_up))
+    assert tuple(totals) == (40, used) and flagged == 40
