@@ -220,6 +220,17 @@ def _zh_holiday(name: str) -> str:
     return _ZH.get(name, name)
 
 
+def months_in(first: str, last: str) -> list[str]:
+    """Every month 'YYYY-MM' from `first` to `last`, both included (empty when `last` is earlier)."""
+    start, _ = month_bounds(first)
+    end, _ = month_bounds(last)
+    months, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = y + (m == 12), m % 12 + 1
+    return months
+
+
 def month_bounds(month: str) -> tuple[datetime, datetime]:
     """The local (Asia/Shanghai) start of a month written 'YYYY-MM' and of the month after; refuses anything else."""
     from kit import errors

@@ -25,7 +25,7 @@ from zhitong.workflow.v1 import workflow_pb2 as wpb
 
 from kit import config, errors
 from kit.actor import Actor
-from kit.calendar import month_bounds
+from kit.calendar import month_bounds, months_in
 from kit.clock import LOCAL_TZ
 from kit.proto import enum_word, from_timestamp, timestamp
 from services.gateway import clients, views
@@ -174,16 +174,6 @@ def parse_period(period: str) -> tuple[str, str]:
     return first, last
 
 
-def months_of(first: str, last: str) -> list[str]:
-    start, _ = month_bounds(first)
-    end, _ = month_bounds(last)
-    months, y, m = [], start.year, start.month
-    while (y, m) <= (end.year, end.month):
-        months.append(f"{y:04d}-{m:02d}")
-        y, m = y + (m == 12), m % 12 + 1
-    return months
-
-
 # ---------------- what the services count ----------------
 
 
@@ -261,10 +251,7 @@ def period_figures(actor: Actor, department: str, months: list[str], n: Names, w
         calls["dash"] = lambda: clients.workflow().call(
             "GetDashboard", wpb.GetDashboardRequest(actor=a, department=department)
         )
-    for month in months:
-        calls[f"consult:{month}"] = functools.partial(consult_stats, a, month)
-        calls[f"rating:{month}"] = functools.partial(rating_stats, a, month)
-    answers = gather(**calls)
+    answers = gather(**calls, **board_calls(a, months))
     for r in answers["monthly"].departments:
         row = found.row(r.department, n)
         row.decided += r.decided
@@ -280,6 +267,16 @@ def period_figures(actor: Actor, department: str, months: list[str], n: Names, w
     for month in months:
         add_board_figures(found, department, n, answers[f"consult:{month}"], answers[f"rating:{month}"])
     return found
+
+
+def board_calls(a, months: list[str]) -> dict[str, Callable[[], Any]]:
+    """The consult and rating figures of each month, as calls for `gather` (keys `consult:<month>`,
+    `rating:<month>`)."""
+    calls: dict[str, Callable[[], Any]] = {}
+    for month in months:
+        calls[f"consult:{month}"] = functools.partial(consult_stats, a, month)
+        calls[f"rating:{month}"] = functools.partial(rating_stats, a, month)
+    return calls
 
 
 def consult_stats(a, month: str):
@@ -477,33 +474,39 @@ def assess(r: DepartmentRow, rules: dict) -> dict:
     }
 
 
-def red_at_end(a, department: str, month: str) -> dict[str, int]:
-    """Items still open and past their limit at the end of `month` (or today), per department."""
-    late = clients.workflow().call(
+def late_items(a, department: str, month: str):
+    """Items late during `month`: decided late in it, or still open and past their limit at its end (or today)."""
+    return clients.workflow().call(
         "ListLateItems", wpb.ListLateItemsRequest(actor=a, department=department, month=month, limit=2000)
     )
-    counts: dict[str, int] = {}
+
+
+def add_red_open(found: Period, late, n: Names) -> None:
+    """Count the items of `late` that are still open against their departments' `red_open`."""
     for r in late.items:
         if r.item.status in OPEN_STATUSES:
-            counts[r.item.department] = counts.get(r.item.department, 0) + 1
-    return counts
+            found.row(r.item.department, n).red_open += 1
+
+
+def ranked_assessment(rows: list[DepartmentRow], rules: dict) -> list[dict]:
+    """Every department's assessment, best score first; equal scores share a rank."""
+    scored = [assess(r, rules) for r in rows]
+    scored.sort(key=lambda a: (a["score"] is None, -(a["score"] or 0), a["department"]))
+    ranks = competition_ranks([a["score"] for a in scored])
+    for rank, a in zip(ranks, scored, strict=True):
+        a["rank"] = rank if a["score"] is not None else None
+    return scored
 
 
 def assessment(actor: Actor, department: str, first: str, last: str, n: Names) -> dict:
     rules = assessment_rules()
-    found = period_figures(actor, department, months_of(first, last), n, with_red_now=False)
-    for dept, count in red_at_end(actor_pb(actor), department, last).items():
-        found.row(dept, n).red_open += count
-    rows = [assess(r, rules) for r in found.departments.values()]
-    rows.sort(key=lambda a: (a["score"] is None, -(a["score"] or 0), a["department"]))
-    ranks = competition_ranks([a["score"] for a in rows])
-    for rank, a in zip(ranks, rows, strict=True):
-        a["rank"] = rank if a["score"] is not None else None
+    found = period_figures(actor, department, months_in(first, last), n, with_red_now=False)
+    add_red_open(found, late_items(actor_pb(actor), department, last), n)
     return {
         "period": f"{first}..{last}",
         "weights": rules["weights"],
         "penalties": rules["penalties"],
-        "departments": rows,
+        "departments": ranked_assessment(list(found.departments.values()), rules),
     }
 
 

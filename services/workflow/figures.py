@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from kit import errors
 from kit.actor import Actor, department_scope
-from kit.calendar import month_bounds
+from kit.calendar import month_bounds, months_in
 from kit.catalog import Catalog
 from kit.clock import Clock, local_today
 from services.workflow import rules
@@ -81,15 +81,9 @@ class LateItem:
 
 def months_between(first: str, last: str) -> list[str]:
     """Every month 'YYYY-MM' from `first` to `last`, both included; refuses a reversed or too long range."""
-    start, _ = month_bounds(first)
-    end, _ = month_bounds(last)
-    if end < start:
+    months = months_in(first, last)
+    if not months:
         raise errors.Invalid("起始月份不能晚于结束月份", field="period")
-    months = []
-    y, m = start.year, start.month
-    while (y, m) <= (end.year, end.month):
-        months.append(f"{y:04d}-{m:02d}")
-        y, m = y + (m == 12), m % 12 + 1
     if len(months) > MAX_MONTHS:
         raise errors.Invalid(f"统计区间最多{MAX_MONTHS}个月", field="period")
     return months
@@ -115,13 +109,6 @@ class Figures:
         finished projects' used days by type (compression); materials asked. A department's staff count only
         the projects with items of their department."""
         scope = self._scope(actor, department)
-        red = func.count().filter(ItemInstance.red_since.is_not(None))
-        warning = func.count().filter(ItemInstance.red_since.is_(None), ItemInstance.warning_since.is_not(None))
-        items = (
-            select(ItemInstance.department, red, warning, func.count())
-            .where(ItemInstance.status.in_(rules.OPEN_STATUSES))
-            .group_by(ItemInstance.department)
-        )
         if scope:
             # a department's view: a scan of the projects with items of the department
             projects = select(
@@ -136,7 +123,6 @@ class Figures:
             projects = projects.group_by(
                 ProjectPlan.project_type, ProjectPlan.current_stage, ProjectPlan.status, ProjectPlan.colour
             )
-            items = items.where(ItemInstance.department == scope)
             queries = [projects]
         else:
             # the city: running projects from their partial index, the finished history from its running totals
@@ -166,7 +152,7 @@ class Figures:
         types = self.catalog.project_types
         counts, finished, asked = [], {}, 0
         # the item count runs at once, on a connection of its own
-        open_rows = _POOL.submit(self._rows, items)
+        open_items = _POOL.submit(self.open_items, scope)
         for query in queries:
             for t, stage, status, colour, n, used, materials in self._rows(query):
                 counts.append(ProjectCount(t, stage if status == "in_progress" else "", status, colour or None, n))
@@ -175,12 +161,9 @@ class Figures:
                     done = finished.setdefault(t, [0, 0])
                     done[0] += n
                     done[1] += int(used)
-        open_items = []
-        for dept, n_red, n_warning, n in open_rows.result():
-            open_items += [(dept, "red", n_red), (dept, "warning", n_warning), (dept, "normal", n - n_red - n_warning)]
         return Dashboard(
             counts,
-            [row for row in open_items if row[2]],
+            open_items.result(),
             [
                 Compression(t, n, used, types[t].pre_reform_days if t in types else 0)
                 for t, (n, used) in sorted(finished.items())
@@ -188,6 +171,23 @@ class Figures:
             asked,
             local_today(self.clock),
         )
+
+    def open_items(self, department: str = "") -> list[tuple[str, str, int]]:
+        """(department, red | warning | normal, count) of the open items, as the sweep last marked them; one pass
+        over the open items' covering index."""
+        red = func.count().filter(ItemInstance.red_since.is_not(None))
+        warning = func.count().filter(ItemInstance.red_since.is_(None), ItemInstance.warning_since.is_not(None))
+        query = (
+            select(ItemInstance.department, red, warning, func.count())
+            .where(ItemInstance.status.in_(rules.OPEN_STATUSES))
+            .group_by(ItemInstance.department)
+        )
+        if department:
+            query = query.where(ItemInstance.department == department)
+        counts = []
+        for dept, n_red, n_warning, n in self._rows(query):
+            counts += [(dept, "red", n_red), (dept, "warning", n_warning), (dept, "normal", n - n_red - n_warning)]
+        return [row for row in counts if row[2]]
 
     def _rows(self, query) -> list:
         with self.sessions() as session:
@@ -316,15 +316,7 @@ class Figures:
         found: list[LateItem] = []
         with self.sessions() as session:
             for item in session.scalars(query):
-                clock = rules.ItemClock(
-                    item.status,
-                    item.effective_days,
-                    item.accepted_on,
-                    item.decided_on,
-                    item.suspended_days,
-                    item.suspended_since,
-                )
-                timing = rules.item_timing(clock, as_of, cal, self.policy)
+                timing = rules.item_timing(rules.ItemClock.of(item), as_of, cal, self.policy)
                 overdue = timing.used_days - item.effective_days
                 if overdue > 0:
                     found.append(LateItem(self.item_view(item, as_of, cal, timing), overdue, item.project.project_type))

@@ -36,6 +36,18 @@ class ItemClock:
     suspended_days: int = 0  # finished suspensions
     suspended_since: date | None = None  # a running suspension
 
+    @classmethod
+    def of(cls, item) -> ItemClock:
+        """The clock of a stored item instance."""
+        return cls(
+            item.status,
+            item.effective_days,
+            item.accepted_on,
+            item.decided_on,
+            item.suspended_days,
+            item.suspended_since,
+        )
+
 
 @dataclass(frozen=True)
 class ItemTiming:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from zhitong.alerts.v1 import alerts_pb2 as apb
 from zhitong.consult.v1 import consult_pb2 as cpb
 from zhitong.rating.v1 import rating_pb2 as rpb
@@ -194,11 +192,7 @@ def trends(months=12, department=None):
         )
     }
     sms = sv.sms_counts(actor, department, [tuple(sv.month_bounds(m)) for m in month_list])
-    calls = {}
-    for m in month_list:
-        calls[f"consult:{m}"] = functools.partial(sv.consult_stats, a, m)
-        calls[f"rating:{m}"] = functools.partial(sv.rating_stats, a, m)
-    boards = sv.gather(**calls)
+    boards = sv.gather(**sv.board_calls(a, month_list))
     for i, month in enumerate(month_list):
         projects = [p for p in wf.projects if p.month == month]
         depts = [d for d in wf.departments if d.month == month]

@@ -44,12 +44,8 @@ def monthly(month, department=None, format="json"):  # noqa: A002 - the query pa
     sv.check_started(month, today)
     a = actor_pb(actor)
     found = sv.period_figures(actor, department, [month], n, with_red_now=False)
-    late = clients.workflow().call(
-        "ListLateItems", wpb.ListLateItemsRequest(actor=a, department=department, month=month, limit=2000)
-    )
-    for r in late.items:  # items still open and late at the month's end (or today)
-        if r.item.status in sv.OPEN_STATUSES:
-            found.row(r.item.department, n).red_open += 1
+    late = sv.late_items(a, department, month)
+    sv.add_red_open(found, late, n)  # items still open and late at the month's end (or today)
     rows = list(found.departments.values())
     city = sv.city_row(rows).view()
     city["name_zh"] = n.department(department) if department else "全市"
@@ -83,7 +79,7 @@ def monthly(month, department=None, format="json"):  # noqa: A002 - the query pa
                 "rectification": rectification_view(rect) if rect else None,
             }
         )
-    assessment = sv.assessment(actor, department, month, month, n)
+    ranking = sv.ranked_assessment(rows, sv.assessment_rules())  # this month's assessment, from the same rows
     body = {
         "month": month,
         "title": f"{start.year}年{start.month}月工程建设项目审批督查通报",
@@ -106,7 +102,7 @@ def monthly(month, department=None, format="json"):  # noqa: A002 - the query pa
         "bad_ratings": bad,
         "ranking": [
             {"rank": x["rank"], "department": x["department"], "name_zh": x["name_zh"], "score": x["score"]}
-            for x in assessment["departments"]
+            for x in ranking
         ],
     }
     return _as(body, format, "monthly_report.html", f"monthly-report-{month}")
