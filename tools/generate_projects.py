@@ -43,18 +43,6 @@ def generate_workflow(url: str, projects: int, today: date) -> None:
         """),
             {"n": projects, "today": today},
         )
-        # the history's running totals, as closing each project would have kept them
-        conn.execute(
-            text("""
-            INSERT INTO closed_projects (project_type, status, colour, projects, used_days, materials_asked)
-            SELECT project_type, status, colour, count(*), sum(used_days), sum(materials_asked)
-            FROM project_plans WHERE id LIKE 'gen-%' AND rolled_up GROUP BY project_type, status, colour
-            ON CONFLICT (project_type, status, colour) DO UPDATE
-            SET projects = closed_projects.projects + excluded.projects,
-                used_days = closed_projects.used_days + excluded.used_days,
-                materials_asked = closed_projects.materials_asked + excluded.materials_asked
-        """)
-        )
         # items: decided for finished projects (on the project's finishing day), open for running ones
         conn.execute(
             text(f"""
@@ -78,6 +66,25 @@ def generate_workflow(url: str, projects: int, today: date) -> None:
             FROM generate_series(1, :n) g, generate_series(1, 12) i
         """),
             {"n": projects, "today": today},
+        )
+        # the history's running totals, the city's (department '') and each department's, as closing each project
+        # would have kept them
+        conn.execute(
+            text("""
+            INSERT INTO closed_projects (department, project_type, status, colour, projects, used_days,
+                                         materials_asked)
+            SELECT d.department, p.project_type, p.status, p.colour, count(*), sum(p.used_days),
+                   sum(p.materials_asked)
+            FROM project_plans p
+            CROSS JOIN LATERAL (SELECT '' AS department
+                                UNION SELECT department FROM item_instances WHERE project_id = p.id) d
+            WHERE p.id LIKE 'gen-%' AND p.rolled_up
+            GROUP BY d.department, p.project_type, p.status, p.colour
+            ON CONFLICT (department, project_type, status, colour) DO UPDATE
+            SET projects = closed_projects.projects + excluded.projects,
+                used_days = closed_projects.used_days + excluded.used_days,
+                materials_asked = closed_projects.materials_asked + excluded.materials_asked
+        """)
         )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE item_instances"))

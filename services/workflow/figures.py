@@ -109,46 +109,33 @@ class Figures:
         finished projects' used days by type (compression); materials asked. A department's staff count only
         the projects with items of their department."""
         scope = self._scope(actor, department)
-        if scope:
-            # a department's view: a scan of the projects with items of the department
-            projects = select(
+        # running projects from their partial index (a department's: those with items of the department), the
+        # finished history from its running totals (the city's, or the department's)
+        running = (
+            select(
                 ProjectPlan.project_type,
                 ProjectPlan.current_stage,
-                ProjectPlan.status,
+                literal("in_progress"),
                 ProjectPlan.colour,
                 func.count(),
-                func.coalesce(func.sum(ProjectPlan.used_days), 0),
+                literal(0),
                 func.coalesce(func.sum(ProjectPlan.materials_asked), 0),
-            ).where(ProjectPlan.id.in_(self._involving(scope)))
-            projects = projects.group_by(
-                ProjectPlan.project_type, ProjectPlan.current_stage, ProjectPlan.status, ProjectPlan.colour
             )
-            queries = [projects]
-        else:
-            # the city: running projects from their partial index, the finished history from its running totals
-            running = (
-                select(
-                    ProjectPlan.project_type,
-                    ProjectPlan.current_stage,
-                    literal("in_progress"),
-                    ProjectPlan.colour,
-                    func.count(),
-                    literal(0),
-                    func.coalesce(func.sum(ProjectPlan.materials_asked), 0),
-                )
-                .where(ProjectPlan.status == "in_progress")
-                .group_by(ProjectPlan.project_type, ProjectPlan.current_stage, ProjectPlan.colour)
-            )
-            closed = select(
-                ClosedProjects.project_type,
-                literal(""),
-                ClosedProjects.status,
-                ClosedProjects.colour,
-                ClosedProjects.projects,
-                ClosedProjects.used_days,
-                ClosedProjects.materials_asked,
-            ).where(ClosedProjects.projects > 0)
-            queries = [running, closed]
+            .where(ProjectPlan.status == "in_progress")
+            .group_by(ProjectPlan.project_type, ProjectPlan.current_stage, ProjectPlan.colour)
+        )
+        if scope:
+            running = running.where(ProjectPlan.id.in_(self._involving(scope)))
+        closed = select(
+            ClosedProjects.project_type,
+            literal(""),
+            ClosedProjects.status,
+            ClosedProjects.colour,
+            ClosedProjects.projects,
+            ClosedProjects.used_days,
+            ClosedProjects.materials_asked,
+        ).where(ClosedProjects.department == scope, ClosedProjects.projects > 0)
+        queries = [running, closed]
         types = self.catalog.project_types
         counts, finished, asked = [], {}, 0
         # the item count runs at once, on a connection of its own
@@ -331,7 +318,11 @@ class Figures:
 
 
 def add_closed_project(session: Session, plan: ProjectPlan) -> None:
-    """Count a project that has just been completed or stopped into the running totals of the history."""
+    """Count a project that has just been completed or stopped into the running totals of the history: the
+    city's and those of each department with items in it."""
+    departments = session.scalars(
+        select(ItemInstance.department).where(ItemInstance.project_id == plan.id).distinct()
+    ).all()
     key = {"project_type": plan.project_type, "status": plan.status, "colour": plan.colour or ""}
     values = {"projects": 1, "used_days": plan.used_days or 0, "materials_asked": plan.materials_asked or 0}
     dialect = session.bind.dialect.name
@@ -339,11 +330,13 @@ def add_closed_project(session: Session, plan: ProjectPlan) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(ClosedProjects).values(**key, **values)
+    statement = insert(ClosedProjects).values(
+        [{"department": department, **key, **values} for department in ["", *sorted(departments)]]
+    )
     table = ClosedProjects.__table__.c
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=list(key),
+            index_elements=["department", *key],
             set_={name: table[name] + statement.excluded[name] for name in values},
         )
     )

@@ -98,11 +98,13 @@ class ProjectPlan(Base):
 
 
 class ClosedProjects(Base):
-    """Running totals of the finished history (completed and stopped projects) by type, status and colour: a
-    project is added once, in the transaction that closes it, so that dashboards never rescan the history."""
+    """Running totals of the finished history (completed and stopped projects) by type, status and colour, for the
+    whole city (department "") and for each department with items in the project: a project is added once, in the
+    transaction that closes it, so that dashboards never rescan the history."""
 
     __tablename__ = "closed_projects"
 
+    department: Mapped[str] = mapped_column(String(20), primary_key=True, default="")
     project_type: Mapped[str] = mapped_column(String(40), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     colour: Mapped[str] = mapped_column(String(10), primary_key=True)

@@ -209,7 +209,11 @@ def test_two_replicas_storing_figures_at_once_count_a_closed_project_once(suite_
     for t in threads:
         t.join()
     with workflow.sessions() as session:
-        totals = session.execute(select(func.sum(ClosedProjects.projects), func.sum(ClosedProjects.used_days))).one()
+        totals = session.execute(
+            select(func.sum(ClosedProjects.projects), func.sum(ClosedProjects.used_days)).where(
+                ClosedProjects.department == ""
+            )
+        ).one()
         used = session.scalar(select(func.sum(ProjectPlan.used_days)))
         flagged = session.scalar(select(func.count()).where(ProjectPlan.rolled_up))
     assert tuple(totals) == (40, used) and flagged == 40

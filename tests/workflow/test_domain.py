@@ -183,7 +183,7 @@ def test_dashboard_running_totals_equal_a_recount_of_the_projects(workflow, cloc
     project is counted once however often its figures are stored again."""
     from sqlalchemy import func, select
 
-    from services.workflow.models import ProjectPlan
+    from services.workflow.models import ItemInstance, ProjectPlan
 
     supervisor = Actor("supervisor", "supervisor")
     for pid in ("done1", "done2", "stopped", "running"):
@@ -219,3 +219,16 @@ def test_dashboard_running_totals_equal_a_recount_of_the_projects(workflow, cloc
     (low_risk,) = dash.compression
     assert (low_risk.finished, low_risk.used_days) == (2, used)
     assert dash.open_items  # the running project's S1 items are open
+    # each department's view: the projects with items of the department, the finished ones from its own totals
+    with workflow.sessions() as session:
+        involved = dict(
+            session.execute(
+                select(ItemInstance.department, func.count(ItemInstance.project_id.distinct())).group_by(
+                    ItemInstance.department
+                )
+            ).all()
+        )
+    for department, n in involved.items():
+        own = workflow.figures.dashboard(Actor("h", "dept_head", department=department))
+        assert sum(p.count for p in own.projects) == n, department
+        assert sum(c.finished for c in own.compression) <= 2
