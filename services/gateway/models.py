@@ -1,10 +1,11 @@
-"""The gateway's own table: users with their role and department (the built-in user store)."""
+"""The gateway's own tables: users with their role and department (the built-in user store); the monthly reports
+as supervisors published them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UTCDateTime, new_metadata
@@ -28,3 +29,23 @@ class User(Base):
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PublishedReport(Base):
+    """A monthly report (月度通报) as a supervisor published it: the city-wide report of that month, frozen at
+    publication with its issue number and the supervisor's note; one per month, never changed afterwards."""
+
+    __tablename__ = "published_reports"
+    __table_args__ = (UniqueConstraint("year", "issue"),)
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    # the year's running number (第N期), in order of publication
+    issue: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[str] = mapped_column(String(80))
+    published_by_name: Mapped[str] = mapped_column(String(120), default="")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the report as JSON, exactly as GET /reports/monthly gave it at publication
+    body: Mapped[str] = mapped_column(Text)

@@ -103,6 +103,10 @@ def monthly_report(report: dict) -> Workbook:
     ws.title = "概况"
     ws["A1"], ws["A1"].font = report["title"], Font(bold=True, size=14)
     ws["A2"] = f"范围：{report['department_name']}　统计截至：{report['as_of']}　生成时间：{report['generated_at']}"
+    if published := report.get("publication"):
+        ws["C1"] = f"{published['number']}　{published['published_by_name']} 发布于 {published['published_at'][:16]}"
+        if published["note"]:
+            ws["C2"] = f"督办按语：{published['note']}"
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 26, 14
     city = report["city"]
     for r, (key, title, fmt) in enumerate(CITY_ROWS, start=4):

@@ -320,3 +320,60 @@ def test_bad_figure_requests_are_refused_in_chinese(own, scenario, path, params)
         own.login("supervisor").get(path, params=params)
     assert refused.value.status == 400
     assert refused.value.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_a_published_report_is_frozen_numbered_and_read_by_the_departments(own, scenario):
+    """Last in this module: it moves the suite's clock into December to publish November."""
+    supervisor = own.login("supervisor")
+    with pytest.raises(ApiError) as early:  # 20 November: the month has not ended
+        supervisor.post("/reports/publications", json={"month": "2026-11"})
+    assert early.value.status == 400 and "尚未结束" in early.value.problem["detail"]
+    for user in ("zjj-head", "e01"):
+        with pytest.raises(ApiError) as refused:
+            own.login(user).post("/reports/publications", json={"month": "2026-10"})
+        assert refused.value.status == 403
+
+    own.set_clock("2026-12-01 09:00")
+    live = supervisor.get("/reports/monthly", params={"month": "2026-11"})
+    note = "请各部门对照通报问题于5个工作日内整改到位。"
+    published = supervisor.post("/reports/publications", json={"month": "2026-11", "note": note})
+    assert (published["number"], published["title"], published["note"]) == ("2026年第1期", live["title"], note)
+    assert published["published_by"] == "supervisor" and published["published_at"].startswith("2026-12-01T09:00")
+    with pytest.raises(ApiError) as twice:
+        supervisor.post("/reports/publications", json={"month": "2026-11", "note": "改一下"})
+    assert twice.value.status == 409 and "2026年第1期" in twice.value.problem["detail"]
+    second = supervisor.post("/reports/publications", json={"month": "2026-10"})
+    assert second["number"] == "2026年第2期" and second["note"] == ""
+    assert [p["month"] for p in supervisor.get("/reports/publications")["publications"]] == ["2026-11", "2026-10"]
+
+    # the department answers its rectification afterwards: the live report follows, the published copy does not
+    rectification = live["bad_ratings"][0]["rectification"]
+    own.login("zjj-officer").post(
+        f"/rectifications/{rectification['id']}/actions", json={"action": "respond", "note": "已逐项告知办理要求"}
+    )
+    after = supervisor.get("/reports/monthly", params={"month": "2026-11"})
+    assert after["bad_ratings"][0]["rectification"]["status"] == "responded"
+    frozen = supervisor.get("/reports/publications/2026-11")
+    assert frozen["bad_ratings"][0]["rectification"]["status"] == "open"
+    assert frozen["publication"] == published
+    assert {k: frozen[k] for k in ("city", "departments", "overdue_items", "ranking")} == {
+        k: live[k] for k in ("city", "departments", "overdue_items", "ranking")
+    }
+
+    # a department reads the city's totals and its own rows; the printable page and the workbook carry the issue
+    officer = own.login("zjj-officer")
+    own_copy = officer.get("/reports/publications/2026-11")
+    assert own_copy["city"] == live["city"]
+    for key in ("departments", "overdue_items", "flagged_replies", "bad_ratings", "ranking"):
+        assert {r["department"] for r in own_copy[key]} <= {"zjj"}
+    assert [d["department"] for d in own_copy["departments"]] == ["zjj"]
+    page = officer.raw("GET", "/reports/publications/2026-11", params={"format": "html"})
+    assert "2026年第1期" in page.text and note in page.text
+    book = load_workbook(
+        io.BytesIO(supervisor.raw("GET", "/reports/publications/2026-11", params={"format": "xlsx"}).content)
+    )
+    assert book["概况"]["C1"].value.startswith("2026年第1期")
+    for user, month, status in (("e01", "2026-11", 403), ("screen", "2026-11", 403), ("supervisor", "2026-09", 404)):
+        with pytest.raises(ApiError) as refused:
+            own.login(user).get(f"/reports/publications/{month}")
+        assert refused.value.status == status

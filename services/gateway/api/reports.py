@@ -1,22 +1,37 @@
-"""Supervision reports: the monthly report (月度通报) as JSON, a printable page or an XLSX workbook; the
-bi-monthly assessment (双月考核); the monthly scheduling sheet of open problems (月调度)."""
+"""Supervision reports: the monthly report (月度通报) as JSON, a printable page or an XLSX workbook, and its
+publication (frozen, numbered, for the departments to read); the bi-monthly assessment (双月考核); the monthly
+scheduling sheet of open problems (月调度)."""
 
 from __future__ import annotations
 
 import io
+import json
+import logging
 
-from flask import Response, render_template
+from flask import Response, current_app, render_template
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from zhitong.alerts.v1 import alerts_pb2 as apb
 from zhitong.consult.v1 import consult_pb2 as cpb
 from zhitong.rating.v1 import rating_pb2 as rpb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
+from kit.calendar import month_bounds
+from kit.clock import LOCAL_TZ
 from services.gateway import clients, workbook
 from services.gateway import supervision as sv
 from services.gateway.api.consult import flag as flag_view
 from services.gateway.api.ratings import rating as rating_view
 from services.gateway.api.ratings import rectification as rectification_view
-from services.gateway.auth import actor_pb
+from services.gateway.auth import actor_pb, current_actor, current_claims
+from services.gateway.models import PublishedReport
+from services.gateway.problems import Problem
+
+log = logging.getLogger(__name__)
+# who reads published reports: the supervision office and the departments' staff (a department only its own rows)
+READER_ROLES = ("supervisor", "admin", "dept_head", "officer")
+# the rows of a report that belong to one department
+DEPARTMENT_ROWS = ("departments", "overdue_items", "flagged_replies", "bad_ratings", "ranking")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,6 +51,10 @@ def _as(body: dict, fmt: str, template: str, filename: str):
 
 
 def monthly(month, department=None, format="json"):  # noqa: A002 - the query parameter's name
+    return _as(_monthly(month, department), format, "monthly_report.html", f"monthly-report-{month}")
+
+
+def _monthly(month: str, department: str | None) -> dict:
     actor, scope = sv.figures_actor(sv.REPORT_ROLES)
     department = sv.scoped_department(department, scope)
     n = sv.names()
@@ -105,7 +124,111 @@ def monthly(month, department=None, format="json"):  # noqa: A002 - the query pa
             for x in ranking
         ],
     }
-    return _as(body, format, "monthly_report.html", f"monthly-report-{month}")
+    return body
+
+
+# ---------------- publication (发布月度通报) ----------------
+
+
+def _publication(row: PublishedReport) -> dict:
+    return {
+        "month": row.month,
+        "issue": row.issue,
+        "number": f"{row.year}年第{row.issue}期",
+        "title": row.title,
+        "note": row.note,
+        "published_by": row.published_by,
+        "published_by_name": row.published_by_name,
+        "published_at": row.published_at.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
+    }
+
+
+def publish(body):
+    """A supervisor publishes a finished month's city-wide report: it is frozen as it stands now, numbered within
+    its year, and from then on the departments read that copy."""
+    actor = current_actor()
+    if actor.role != "supervisor":
+        raise Problem(403, "只有督办员可以发布月度通报")
+    month = body["month"]
+    start = sv.month_start(month)
+    today = sv.today()
+    _, following = month_bounds(month)
+    if following.date() > today:
+        raise Problem(400, f"{month}尚未结束，月度通报须在月份结束后发布（当前日期 {today.isoformat()}）")
+    note = (body.get("note") or "").strip()
+    sessions = current_app.config["SESSIONS"]
+    with sessions() as session:
+        found = session.get(PublishedReport, month)
+        if found is not None:
+            raise _already(found)
+    report = _monthly(month, None)
+    row = PublishedReport(
+        month=month,
+        year=start.year,
+        title=report["title"],
+        note=note,
+        published_by=actor.username,
+        published_by_name=current_claims().get("name", "") or actor.username,
+        published_at=sv.now(),
+        body=json.dumps(report, ensure_ascii=False),
+    )
+    with sessions() as session:
+        row.issue = 1 + (
+            session.scalar(select(func.max(PublishedReport.issue)).where(PublishedReport.year == start.year)) or 0
+        )
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:  # the same month, or the same issue number, published at the same moment
+            session.rollback()
+            found = session.get(PublishedReport, month)
+            if found is not None:
+                raise _already(found) from None
+            raise Problem(409, "另一份通报正在同时发布，请重试") from None
+        view = _publication(row)
+    log.info("monthly report %s published by %s as %s", month, actor.username, view["number"])
+    return view, 201
+
+
+def _already(found: PublishedReport) -> Problem:
+    view = _publication(found)
+    return Problem(
+        409,
+        f"{found.month}的月度通报已于{view['published_at'][:16].replace('T', ' ')}由{view['published_by_name']}"
+        f"发布（{view['number']}），发布后不能更改或重发",
+    )
+
+
+def _reader():
+    actor = current_actor()
+    if actor.role not in READER_ROLES:
+        raise Problem(403, "无权查看已发布的月度通报")
+    return actor
+
+
+def publications():
+    """The published reports, newest month first (their titles, numbers and notes)."""
+    _reader()
+    with current_app.config["SESSIONS"]() as session:
+        rows = session.scalars(select(PublishedReport).order_by(PublishedReport.month.desc())).all()
+        return {"publications": [_publication(r) for r in rows]}
+
+
+def publication(month, format="json"):  # noqa: A002
+    """A published report as it was published; a department's staff get the city's totals and their own rows."""
+    actor = _reader()
+    sv.month_start(month)
+    with current_app.config["SESSIONS"]() as session:
+        row = session.get(PublishedReport, month)
+        if row is None:
+            raise Problem(404, f"{month}的月度通报尚未发布")
+        body, view = json.loads(row.body), _publication(row)
+    body["publication"] = view
+    if actor.role in ("dept_head", "officer"):
+        for key in DEPARTMENT_ROWS:
+            body[key] = [r for r in body[key] if r.get("department") == actor.department]
+        body["department_name"] = f"全市（本部门：{sv.names().department(actor.department)}）"
+    return _as(body, format, "monthly_report.html", f"monthly-report-{month}-published")
 
 
 def assessment(period, department=None, format="json"):  # noqa: A002
