@@ -27,6 +27,10 @@ SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: 
 SEE_ALL = ("supervisor", "admin")
 
 
+RECTIFICATION_ZH = {"open": "待整改", "responded": "已反馈待审核", "accepted": "已通过待回访", "revisited": "已回访"}
+RECTIFICATION_ACTION_ZH = {"respond": "反馈整改情况", "accept": "审核通过", "return": "退回整改", "revisit": "记录回访"}
+
+
 class BadEvent(ValueError):
     """An event that cannot be handled however often it is retried."""
 
@@ -332,7 +336,10 @@ class Ratings:
                 raise errors.Forbidden("整改由督办员审核和回访")
             sources, target = steps[action]
             if r.status not in sources:
-                raise errors.Conflict(f"整改当前状态为“{r.status}”，不能执行“{action}”", rectification_status=r.status)
+                raise errors.Conflict(
+                    f"整改当前为“{RECTIFICATION_ZH[r.status]}”，不能{RECTIFICATION_ACTION_ZH[action]}",
+                    rectification_status=r.status,
+                )
             old, r.status = r.status, target
             if action == "respond":
                 r.response, r.responded_on = note, local_today(self.clock)

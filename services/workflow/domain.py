@@ -579,6 +579,7 @@ class Workflow:
             raise errors.Invalid("操作只能是 accept（受理）或 return（退回）", field="action")
         if action in REASON_REQUIRED and not reason.strip():
             raise errors.Invalid("退回必须填写原因", field="reason")
+        reason = clean_text(reason, "原因", 2000, "reason", required=False, multiline=True)
         with transaction(self.sessions) as session:
             plan = self._load_plan(session, project_id, lock=True)
             if plan is None or not self._visible(actor, plan):
@@ -653,6 +654,7 @@ class Workflow:
                 )
             if action in REASON_REQUIRED and not reason.strip():
                 raise errors.Invalid(f"{ACTION_ZH[action]}必须填写原因", field="reason")
+            reason = clean_text(reason, "原因", 2000, "reason", required=False, multiline=True)
             today = local_today(self.clock)
             cal = self.calendars.calendar()
             with cal.tracking():
@@ -1080,8 +1082,13 @@ class Workflow:
         return [(d, "yellow" if s == "normal" else s, n) for d, s, n in self.figures.open_items()]
 
     def clock_changed_event(self) -> None:
-        """The manual clock moved: tell the services that keep their own time (alerts) through an event."""
+        """The manual clock moved: tell the services that keep their own time (alerts) through an event. When it
+        moved back, the sweep's marks of days that have not come yet are taken back, so that items are counted as
+        they stand today and are marked (and announced) again when their day comes."""
+        today = local_today(self.clock)
         with transaction(self.sessions) as session:
+            for column in (ItemInstance.warning_since, ItemInstance.red_since, ItemInstance.reminded_on):
+                self._mark(session, (column > today,), **{column.key: None})
             self._emit(session, "clock.changed", ev.ClockChanged(now=self.clock.now().isoformat()))
 
     @staticmethod

@@ -40,6 +40,7 @@ def test_the_screen_token_may_ask_who_it_is(client):
         ("/api/v1/reports/assessment?period=abc", "period"),
         ("/api/v1/dashboard/trends?months=0", "months"),
         ("/api/v1/dashboard/summary?department=FGW", "department"),
+        ("/api/v1/projects?offset=2147483648", "offset"),
     ],
 )
 def test_malformed_parameters_are_named(client, path, field):

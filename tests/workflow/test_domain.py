@@ -74,6 +74,9 @@ def test_item_life_cycle_suspension_and_history(workflow, clock):
     assert land.accepted_on.isoformat() == "2026-09-30"
     zrgh = officer("zrgh")
     clock.set(local("2026-10-09 10:00"))
+    for unreadable in ("补正\x00地形图", "\u202e补正地形图"):  # a NUL (which PostgreSQL refuses), a direction override
+        with pytest.raises(errors.Invalid, match="控制字符"):
+            workflow.act_on_item(zrgh, land.id, "suspend", unreadable)
     workflow.act_on_item(zrgh, land.id, "suspend", "请补正地形图")
     clock.set(local("2026-10-12 10:00"))
     item, _ = workflow.act_on_item(zrgh, land.id, "resume")

@@ -69,6 +69,32 @@ def test_warning_red_and_reminders_each_once(workflow, clock):
     assert decided[0]["decision"] == "approved" and decided[0]["colour"] == "red"
 
 
+def test_moving_the_manual_clock_back_takes_back_the_marks_of_days_to_come(workflow, clock):
+    item = land_permit(workflow, clock)
+
+    def red_counts() -> tuple[dict, dict]:
+        """The dashboard's red items per department, and those the items' own colours give today."""
+        counted = {d: n for d, state, n in workflow.figures.dashboard(ADMIN).open_items if state == "red"}
+        live: dict[str, int] = {}
+        for it in workflow.get_project(ENTERPRISE, "p1").stages[0].items:
+            if it.colour == "red":
+                live[it.department] = live.get(it.department, 0) + 1
+        return counted, live
+
+    sweep_at(workflow, clock, "2026-10-20 09:00")  # S1-07 red since 14 October, reminded on 20 October
+    counted, live = red_counts()
+    assert counted == live and counted["zrgh"] >= 1
+    clock.set(local("2026-10-12 09:00"))  # back: S1-07 is in warning, not red
+    workflow.clock_changed_event()
+    workflow.sweep()
+    counted, live = red_counts()
+    assert counted == live
+    assert next(i for i in workflow.get_project(ENTERPRISE, "p1").stages[0].items if i.id == item.id).colour != "red"
+    assert len(turned_red(workflow, item.id)) == 1
+    sweep_at(workflow, clock, "2026-10-14 09:00")  # its day comes again: red again, announced again
+    assert len(turned_red(workflow, item.id)) == 2
+
+
 def test_suspended_items_do_not_turn_red_while_the_clock_stops(workflow, clock):
     item = land_permit(workflow, clock)
     clock.set(local("2026-10-09 09:00"))
