@@ -236,8 +236,10 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     from kit import errors
     from kit.clock import LOCAL_TZ
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", month or ""):
         raise errors.Invalid("月份格式应为 YYYY-MM", field="month")
+    if not 1 <= int(month[5:]) <= 12:
+        raise errors.Invalid("月份须在01至12之间", field="month")
     year, m = map(int, month.split("-"))
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise errors.Invalid(f"月份须在{FIRST_YEAR}年至{LAST_YEAR}年之间", field="month")

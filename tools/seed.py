@@ -1,4 +1,5 @@
-"""Load the sample enterprises and projects (`data/sample_projects.yaml`) through the API; already loaded ones are
+"""Load the sample enterprises and projects (`data/sample_projects.yaml`) and the follow-up categories
+(`data/follow_up_categories.yaml`) through the API; already loaded ones are
 left as they are."""
 
 from __future__ import annotations
@@ -14,8 +15,15 @@ def load_samples() -> dict:
 
 
 def seed(admin: Api) -> dict[str, str]:
-    """Register the sample enterprises and projects; returns {project code: project id}."""
+    """Register the sample enterprises, projects and follow-up categories; returns {project code: project id}."""
     samples = load_samples()
+    known = {c["code"] for c in admin.get("/admin/follow-up-categories")["categories"]}
+    categories = yaml.safe_load(
+        config.data_file("follow_up_categories.yaml", "ZHITONG_FOLLOW_UP_CATEGORIES").read_text("utf-8")
+    )["categories"]
+    for c in categories:
+        if c["code"] not in known:
+            admin.post("/admin/follow-up-categories", json=c)
     for e in samples["enterprises"]:
         try:
             admin.post("/enterprises", json={k: e[k] for k in ("code", "name_zh", "credit_code", "contact", "phone")})

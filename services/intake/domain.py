@@ -167,7 +167,18 @@ class Intake:
                     raise errors.Invalid(f"企业“{record.enterprise}”尚未登记", field="enterprise")
                 session.add(record)
                 session.flush()
-                self._audit(session, actor, record.id, "project", record.id, "register", "", "registered", record.name)
+                self._audit(
+                    session,
+                    actor,
+                    record.id,
+                    "project",
+                    record.id,
+                    "register",
+                    "",
+                    "registered",
+                    record.name,
+                    on_behalf_of=record.enterprise,
+                )
                 self.outbox.emit(
                     session,
                     "project.registered",

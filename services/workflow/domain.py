@@ -1275,6 +1275,9 @@ class Workflow:
             plan = self._visible_plan(session, actor, project_id, lock=True)
             if not (self._acts_for_enterprise(actor, plan) or actor.role in SERVICE_ROLES):
                 raise errors.Forbidden("只有建设单位、其帮办代办专员或督办员可以设定开工日期")
+            if plan.status in CLOSED_PROJECT_STATUSES:
+                state = "已办结" if plan.status == "completed" else "已终止"
+                raise errors.Conflict(f"项目{state}，不能再设定开工日期")
             if plan.target_start != target:
                 old, plan.target_start = plan.target_start, target
                 self._audit(

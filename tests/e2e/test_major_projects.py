@@ -79,7 +79,7 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     assert agent.post(f"/projects/{pid}/stages/S1/submit")["status"] == "submitted"
     entries = e05.get(f"/projects/{pid}/history")["entries"]
     by_agent = {(e["source"], e["action"]) for e in entries if (e["actor"], e["on_behalf_of"]) == ("agent", "E05")}
-    assert {("intake", "upload"), ("intake", "submit"), ("workflow", "submit")} <= by_agent
+    assert {("intake", "register"), ("intake", "upload"), ("intake", "submit"), ("workflow", "submit")} <= by_agent
     assert ("supervisor", "service_assigned") in {(e["actor"], e["action"]) for e in entries}
     item = next(i for i in agent.get(f"/items?project_id={pid}")["items"] if i["code"] == "S1-07")
     assert item["green_channel"] == "绿色通道"
@@ -125,10 +125,10 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
     )
     assert pid not in {p["id"] for p in agent2.get("/projects")["projects"]}
 
-    # Follow-up services: categories kept by the admin; before completion acceptance the answer is 409.
+    # Follow-up services: categories kept by the admin (the demo loads data/follow_up_categories.yaml); before
+    # completion acceptance the answer is 409.
     categories = {c["code"] for c in admin.get("/admin/follow-up-categories")["categories"]}
-    if "financing" not in categories:
-        admin.post("/admin/follow-up-categories", json={"code": "financing", "name_zh": "融资服务"})
+    assert {"policy", "hiring", "financing"} <= categories
     assert_problem(
         raw(suite, "POST", "/admin/follow-up-categories", supervisor.token, json={"code": "hiring", "name_zh": "用工"}),
         403,

@@ -257,6 +257,8 @@ def test_follow_ups_only_after_completion_with_a_known_category(workflow, clock)
         for item in sorted(view.items, key=lambda i: i.code):
             workflow.act_on_item(officer(item.department), item.id, "approve")
     clock.set(clock.now() + timedelta(days=2))
+    with pytest.raises(errors.Conflict, match="已办结"):  # no target start once the project is completed
+        workflow.set_target_start(AGENT, "p1", "2027-03-01")
     today = clock.now().date().isoformat()
     for category, day, people, outcome in (
         ("nothing", today, ["周主任"], "x"),
