@@ -116,6 +116,8 @@ class Consult:
         answered past their due time."""
         if status and status not in ("open", "answered", "closed"):
             raise errors.Invalid("状态只能是 open、answered 或 closed", field="status")
+        if department and actor.role in HANDLER_ROLES and not actor.at_window and department != actor.department:
+            raise errors.Forbidden("只能查看本部门的留言")
         query = self._visible(actor).options(selectinload(Question.messages), selectinload(Question.flags))
         if department:
             query = query.where(Question.department == department)

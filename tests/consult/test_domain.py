@@ -63,6 +63,8 @@ def test_visibility_and_who_may_reply(consult, clock, workflow):
     with pytest.raises(errors.NotFound):
         consult.reply(FGW, q.id, "不是我的部门")
     assert consult.list_questions(FGW) == []
+    with pytest.raises(errors.Forbidden):  # another department's questions, asked for by name
+        consult.list_questions(FGW, department="zrgh")
     consult.reply(E01, q.id, "补充说明")  # a follow-up by the asker
     with pytest.raises(errors.Invalid):
         consult.post_question(E01, "zrgh", "", "内容")
