@@ -9,7 +9,9 @@ the token."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from datetime import UTC, datetime, timedelta
 
 import yaml
 from sqlalchemy import select
@@ -22,6 +24,8 @@ from kit.clock import SystemClock
 from kit.db import make_engine, session_factory, transaction
 from services.gateway.auth import check_password, hash_password, issue_token
 from services.gateway.models import User
+
+log = logging.getLogger(__name__)
 
 
 def gateway_sessions() -> sessionmaker[Session]:
@@ -88,14 +92,39 @@ def ensure_demo_users(sessions: sessionmaker[Session], password: str) -> int:
     return created
 
 
+class LockedOut(Exception):
+    """Too many wrong passwords in a row: the user may not log in until `until` (UTC)."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until.isoformat())
+        self.until = until
+
+
 def authenticate(sessions: sessionmaker[Session], username: str, password: str, manual_clock: bool) -> User | None:
+    """The user whose password this is, or None. After `ZHITONG_LOGIN_MAX_FAILURES` (5) wrong passwords in a row
+    the user is locked out for `ZHITONG_LOGIN_LOCK_MINUTES` (15) minutes of real time, whatever the suite's clock,
+    and even the right password raises LockedOut until then; a successful login clears the count."""
+    now = datetime.now(UTC)
     with sessions() as session:
         user = session.get(User, username)
-    if user is None or not user.active or not check_password(password, user.password_hash):
+    if user is None or not user.active or (user.demo and not manual_clock):
         return None
-    if user.demo and not manual_clock:
-        return None
-    return user
+    if user.locked_until is not None and user.locked_until > now:
+        raise LockedOut(user.locked_until)
+    right = check_password(password, user.password_hash)
+    if right and not (user.failed_logins or user.locked_until):
+        return user
+    with transaction(sessions) as session:
+        row = session.get(User, username, with_for_update=True)
+        if right:
+            row.failed_logins, row.locked_until = 0, None
+        else:
+            row.failed_logins = (row.failed_logins or 0) + 1
+            if row.failed_logins >= config.integer("ZHITONG_LOGIN_MAX_FAILURES", 5):
+                row.locked_until = now + timedelta(minutes=config.integer("ZHITONG_LOGIN_LOCK_MINUTES", 15))
+                row.failed_logins = 0
+                log.warning("user %s locked out after repeated wrong passwords", username)
+    return user if right else None
 
 
 class NotAScreen(ValueError):

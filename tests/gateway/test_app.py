@@ -35,6 +35,28 @@ def test_wrong_password_and_bad_tokens_are_401_problems(make_client):
     assert r.status_code == 401 and "令牌" in r.json()["detail"]
 
 
+def test_repeated_wrong_passwords_lock_the_user_out_for_a_while(make_client, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from services.gateway.models import User
+    from services.gateway.users import gateway_sessions
+
+    monkeypatch.setenv("ZHITONG_LOGIN_MAX_FAILURES", "3")
+    client = make_client("manual")
+    assert [login(client, "e05", "wrong").status_code for _ in range(2)] == [401, 401]
+    assert login(client, "e05").status_code == 200  # a right password clears the count
+    assert [login(client, "e05", "wrong").status_code for _ in range(3)] == [401, 401, 401]
+    r = login(client, "e05")  # locked: even the right password is refused
+    assert r.status_code == 429 and r.headers["content-type"].startswith("application/problem+json")
+    assert "已锁定至" in r.json()["detail"]
+    assert login(client, "e04").status_code == 200  # others are not affected
+    with gateway_sessions().begin() as session:  # the lock has run out
+        session.execute(update(User).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+    assert login(client, "e05").status_code == 200
+
+
 def test_demo_users_cannot_log_in_on_the_system_clock(make_client):
     client = make_client("system")
     assert login(client).status_code == 401
