@@ -21,9 +21,9 @@ from python_multipart.exceptions import MultipartParseError
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from kit import config, logs
+from kit import config, errors, logs
 from kit.grpc_client import ServiceError, channel
-from services.gateway import problems, web
+from services.gateway import auth, problems, web
 from services.gateway.metrics import RequestMetrics
 from services.gateway.users import gateway_sessions
 
@@ -39,11 +39,17 @@ SCREEN_OPERATIONS = frozenset(
 )
 
 
-def _role() -> str:
+# What a user with a temporary password may do before choosing their own.
+PASSWORD_CHANGE_OPERATIONS = frozenset(
+    f"services.gateway.api.{name}" for name in ("auth.me", "auth.change_password", "catalog.overview")
+)
+
+
+def _claims() -> dict:
     try:
-        return (context.context.get("token_info") or {}).get("role", "")
+        return context.context.get("token_info") or {}
     except LookupError:  # a public operation: no token
-        return ""
+        return {}
 
 
 class JsonResolver(Resolver):
@@ -54,11 +60,17 @@ class JsonResolver(Resolver):
         handler = super().resolve_function_from_operation_id(operation_id)
 
         screen_may_call = operation_id in SCREEN_OPERATIONS
+        before_password_change = operation_id in PASSWORD_CHANGE_OPERATIONS
 
         @functools.wraps(handler)
         def json_handler(*args, **kwargs):
-            if not screen_may_call and _role() == "screen":
+            claims = _claims()
+            if not screen_may_call and claims.get("role") == "screen":
                 raise problems.Problem(403, "大屏账号只能查看督查看板数据")
+            if not before_password_change and claims.get("pwd_change"):
+                raise problems.Problem(
+                    403, "您正在使用临时密码，请先修改密码", title="请先修改密码", code="password_change_required"
+                )
             result = handler(*args, **kwargs)
             if isinstance(result, Response):  # a page or a file, already typed
                 return result
@@ -79,6 +91,7 @@ def create_app() -> connexion.FlaskApp:
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
     app.add_error_handler(ServiceError, problems.from_service_error)
+    app.add_error_handler(errors.DomainError, problems.from_domain_error)
     app.add_error_handler(problems.Problem, problems.from_problem)
     app.add_error_handler(ProblemException, problems.from_connexion_problem)
     app.add_error_handler(HTTPException, problems.from_http_exception)
@@ -91,6 +104,7 @@ def create_app() -> connexion.FlaskApp:
     flask_app = app.app
     flask_app.json.ensure_ascii = False
     flask_app.config["SESSIONS"] = gateway_sessions()
+    auth.use_user_store(flask_app.config["SESSIONS"])
     flask_app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     flask_app.add_url_rule("/readyz", "readyz", _ready)
     web.register(flask_app)  # the web client at `/` (fixed routes such as /healthz win over its catch-all)

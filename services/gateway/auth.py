@@ -1,5 +1,7 @@
 """Bearer tokens (JWT, HS256) issued from the built-in user store, with the role, department and enterprise as
-claims; connexion calls `bearer_info` for every secured operation."""
+claims; connexion calls `bearer_info` for every secured operation. A token also carries its account's generation:
+when an account is deactivated, changes role or department, gets a new password or is signed out, its generation
+goes up and its earlier tokens stop working (each worker looks the account up again after a few seconds)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ from dataclasses import dataclass
 import jwt
 from connexion import context
 from connexion.exceptions import OAuthProblem
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from zhitong.common.v1 import actor_pb2
 
 from kit import config
 from kit.actor import Actor
+from services.gateway.models import User
 
 ROLES = ("enterprise", "agent", "officer", "dept_head", "supervisor", "admin", "ops", "screen")
 _DEV_SECRET = "zhitong-development-secret-not-for-production"
@@ -62,22 +67,62 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(expected, digest)
 
 
-def issue_token(
-    username: str, role: str, department: str, enterprise: str, name: str = "", ttl_seconds: int | None = None
-) -> tuple[str, int]:
+def issue_token(user: User, ttl_seconds: int | None = None) -> tuple[str, int]:
+    """A signed token of `user` (the screen's account: without department or enterprise) and how long it lasts."""
     s = settings()
     ttl = ttl_seconds or s.ttl_seconds
     now = int(time.time())
     claims = {
-        "sub": username,
-        "role": role,
-        "department": department,
-        "enterprise": enterprise,
+        "sub": user.username,
+        "role": user.role,
+        "department": user.department or "",
+        "enterprise": user.enterprise or "",
+        "name": user.display_name or "",
+        "gen": user.token_generation or 0,
         "iss": s.issuer,
         "iat": now,
         "exp": now + ttl,
     }
+    if user.must_change_password:
+        claims["pwd_change"] = True
     return jwt.encode(claims, s.secret, algorithm="HS256"), ttl
+
+
+# ---- whether a token's account still stands as it was when the token was issued ----
+
+_store: sessionmaker[Session] | None = None
+# username -> (when looked up, generation, may log in)
+_accounts: dict[str, tuple[float, int, bool]] = {}
+
+
+def use_user_store(sessions: sessionmaker[Session] | None) -> None:
+    """Check tokens against this user store (the app sets it when it is built)."""
+    global _store
+    _store = sessions
+    _accounts.clear()
+
+
+def forget_account(username: str) -> None:
+    """This worker changed the account: look it up again at the next request (other workers within seconds)."""
+    _accounts.pop(username, None)
+
+
+def _account(username: str) -> tuple[int, bool] | None:
+    hit = _accounts.get(username)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < config.number("ZHITONG_TOKEN_RECHECK_SECONDS", 5):
+        return hit[1], hit[2]
+    with _store() as session:
+        row = session.execute(
+            select(User.token_generation, User.active, User.demo).where(User.username == username)
+        ).first()
+    if row is None:
+        _accounts.pop(username, None)
+        return None
+    manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
+    state = (row.token_generation, row.active and (manual or not row.demo))
+    _accounts[username] = (now, *state)
+    return state
 
 
 def bearer_info(token: str) -> dict:
@@ -91,6 +136,12 @@ def bearer_info(token: str) -> dict:
         raise OAuthProblem(detail="访问令牌无效，请重新登录") from None
     if claims.get("role") not in ROLES:
         raise OAuthProblem(detail="访问令牌中的角色无效")
+    if _store is not None:
+        account = _account(claims["sub"])
+        if account is None or not account[1]:
+            raise OAuthProblem(detail="账号不存在或已停用，请联系系统管理员")
+        if claims.get("gen", 0) != account[0]:
+            raise OAuthProblem(detail="登录已失效（密码已修改、账号已变更或已被强制下线），请重新登录")
     return claims
 
 

@@ -1,5 +1,5 @@
 """The gateway's own tables: users with their role and department (the built-in user store); the monthly reports
-as supervisors published them."""
+as supervisors published them; the audit trail of both."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.audit import AuditColumns
 from kit.db import UTCDateTime, new_metadata
 
 
@@ -32,6 +33,11 @@ class User(Base):
     # wrong passwords in a row; after too many the user is locked out for a while (services/gateway/users.py)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A temporary password (set by an admin or the window) must be replaced before anything else is done.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Tokens carry the generation they were issued in; raising it (new password, deactivation, forced sign-out,
+    # a new role or department) makes every earlier token of the user invalid.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PublishedReport(Base):
@@ -52,3 +58,8 @@ class PublishedReport(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # the report as JSON, exactly as GET /reports/monthly gave it at publication
     body: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(AuditColumns, Base):
+    """Changes to users (created, changed, deactivated, passwords reset or changed, signed out) and publications of
+    monthly reports; append-only."""

@@ -14,6 +14,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.problem import problem
 from starlette.exceptions import HTTPException
 
+from kit.errors import DomainError
 from kit.grpc_client import ServiceError
 
 log = logging.getLogger("gateway.problems")
@@ -29,6 +30,16 @@ HTTP_STATUS = {
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
 }
 STATUS_OF_KIND = {"unsupported_media": 415, "too_large": 413}
+# the gateway's own rules (the user store) raise kit.errors like every service's domain
+STATUS_OF_DOMAIN_KIND = {
+    "invalid": 400,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "exists": 409,
+    "unavailable": 503,
+    **STATUS_OF_KIND,
+}
 TITLES = {
     400: "请求有误",
     401: "未登录或登录已过期",
@@ -67,6 +78,10 @@ def from_service_error(_request: ConnexionRequest, exc: ServiceError) -> Connexi
     if status >= 500:
         log.warning("backend error %s: %s", exc.code.name, exc.message)
     return respond(status, exc.message or TITLES.get(status, ""), details, title)
+
+
+def from_domain_error(_request: ConnexionRequest, exc: DomainError) -> ConnexionResponse:
+    return respond(STATUS_OF_DOMAIN_KIND.get(exc.kind, 400), exc.message, exc.details)
 
 
 def from_problem(_request: ConnexionRequest, exc: Problem) -> ConnexionResponse:

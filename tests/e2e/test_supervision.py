@@ -21,6 +21,7 @@ The scenario, on the 2026 calendar (1–30 November has no holiday; 7–8, 14–
 from __future__ import annotations
 
 import io
+import sqlite3
 
 import pytest
 from openpyxl import load_workbook
@@ -345,6 +346,14 @@ def test_a_published_report_is_frozen_numbered_and_read_by_the_departments(own, 
     second = supervisor.post("/reports/publications", json={"month": "2026-10"})
     assert second["number"] == "2026年第2期" and second["note"] == ""
     assert [p["month"] for p in supervisor.get("/reports/publications")["publications"]] == ["2026-11", "2026-10"]
+    with sqlite3.connect(own.var / "gateway.db") as db:  # both publications are in the gateway's audit trail
+        trail = db.execute(
+            "SELECT subject_id, actor, action, to_status, reason FROM audit_entries WHERE subject_type = 'report' ORDER BY id"
+        ).fetchall()
+    assert trail == [
+        ("2026-11", "supervisor", "published", "2026-1", note),
+        ("2026-10", "supervisor", "published", "2026-2", ""),
+    ]
 
     # the department answers its rectification afterwards: the live report follows, the published copy does not
     rectification = live["bad_ratings"][0]["rectification"]

@@ -20,6 +20,7 @@ def test_login_issues_a_token_with_role_and_department(make_client):
         "department": "zrgh",
         "enterprise": None,
         "display_name": "自然资源和规划局审批人员",
+        "must_change_password": False,
     }
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.json()["department"] == "zrgh"
@@ -74,6 +75,10 @@ def test_clock_endpoint_is_404_on_the_system_clock(make_client):
         assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json"), wrong
         assert "带时刻" in r.json()["detail"] and r.json()["field"] == "now"
     system = make_client("system")
+    from services.gateway.users import gateway_sessions, set_password_from_console
+
+    set_password_from_console(gateway_sessions(), "root", "a-strong-pass-9", create_admin=True)
+    token = login(system, "root", "a-strong-pass-9").json()["access_token"]
     r = system.post(
         "/api/v1/admin/clock", json={"now": "2026-10-01T09:00:00+08:00"}, headers={"Authorization": f"Bearer {token}"}
     )

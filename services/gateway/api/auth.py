@@ -1,4 +1,4 @@
-"""POST /auth/token, GET /me."""
+"""POST /auth/token, GET /me, POST /me/password."""
 
 from __future__ import annotations
 
@@ -8,16 +8,29 @@ from kit import config
 from kit.clock import LOCAL_TZ
 from services.gateway import auth
 from services.gateway.problems import Problem
-from services.gateway.users import LockedOut, authenticate
+from services.gateway.users import LockedOut, authenticate, change_own_password
 
 
-def _user_json(username, role, department, enterprise, display_name=""):
+def _user_json(username, role, department, enterprise, display_name="", must_change_password=False):
     return {
         "username": username,
         "role": role,
         "department": department or None,
         "enterprise": enterprise or None,
         "display_name": display_name,
+        "must_change_password": bool(must_change_password),
+    }
+
+
+def _token_json(user) -> dict:
+    access, ttl = auth.issue_token(user)
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": ttl,
+        "user": _user_json(
+            user.username, user.role, user.department, user.enterprise, user.display_name, user.must_change_password
+        ),
     }
 
 
@@ -32,15 +45,21 @@ def token(body):
         ) from None
     if user is None:
         raise Problem(401, "用户名或密码错误", title="登录失败")
-    access, ttl = auth.issue_token(user.username, user.role, user.department, user.enterprise, user.display_name)
-    return {
-        "access_token": access,
-        "token_type": "bearer",
-        "expires_in": ttl,
-        "user": _user_json(user.username, user.role, user.department, user.enterprise, user.display_name),
-    }
+    return _token_json(user)
 
 
 def me():
-    a = auth.current_actor()
-    return _user_json(a.username, a.role, a.department, a.enterprise, auth.current_claims().get("name", ""))
+    a, claims = auth.current_actor(), auth.current_claims()
+    return _user_json(
+        a.username, a.role, a.department, a.enterprise, claims.get("name", ""), claims.get("pwd_change", False)
+    )
+
+
+def change_password(body):
+    """The person changes their own password; the answer is a new token, since every earlier one ends."""
+    if auth.current_actor().role == "screen":
+        raise Problem(403, "大屏账号没有密码可改")
+    user = change_own_password(
+        current_app.config["SESSIONS"], auth.current_actor().username, body["current_password"], body["new_password"]
+    )
+    return _token_json(user)

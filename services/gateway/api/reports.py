@@ -16,6 +16,7 @@ from zhitong.consult.v1 import consult_pb2 as cpb
 from zhitong.rating.v1 import rating_pb2 as rpb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
+from kit import audit
 from kit.calendar import month_bounds
 from kit.clock import LOCAL_TZ
 from services.gateway import clients, workbook
@@ -24,7 +25,7 @@ from services.gateway.api.consult import flag as flag_view
 from services.gateway.api.ratings import rating as rating_view
 from services.gateway.api.ratings import rectification as rectification_view
 from services.gateway.auth import actor_pb, current_actor, current_claims
-from services.gateway.models import PublishedReport
+from services.gateway.models import AuditEntry, PublishedReport
 from services.gateway.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,17 @@ def publish(body):
             session.scalar(select(func.max(PublishedReport.issue)).where(PublishedReport.year == start.year)) or 0
         )
         session.add(row)
+        audit.record(
+            session,
+            AuditEntry,
+            row.published_at,
+            actor,
+            subject_type="report",
+            subject_id=month,
+            action="published",
+            to_status=f"{start.year}-{row.issue}",
+            reason=note,
+        )
         try:
             session.commit()
         except IntegrityError:  # the same month, or the same issue number, published at the same moment
