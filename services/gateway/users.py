@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kit import audit, config, errors
 from kit.actor import HANDLER_ROLES, SYSTEM, Actor
 from kit.catalog import load_catalog
-from kit.clock import SystemClock
+from kit.clock import LOCAL_TZ, SystemClock
 from kit.db import make_engine, session_factory, transaction
 from kit.text import clean_text, printable
 from services.gateway.auth import ROLES, check_password, forget_account, hash_password, issue_token
@@ -174,6 +174,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _local(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TZ).isoformat()
+
+
 def _audit(session: Session, at: datetime, actor: Actor, username: str, action: str, **fields) -> None:
     audit.record(session, AuditEntry, at, actor, subject_type="user", subject_id=username, action=action, **fields)
 
@@ -191,8 +195,8 @@ def view(user: User, now: datetime | None = None) -> dict:
         "active": user.active,
         "demo": user.demo,
         "must_change_password": user.must_change_password,
-        "locked_until": user.locked_until.isoformat() if user.locked_until and user.locked_until > now else None,
-        "created_at": user.created_at.isoformat(),
+        "locked_until": _local(user.locked_until) if user.locked_until and user.locked_until > now else None,
+        "created_at": _local(user.created_at),
     }
 
 
@@ -477,7 +481,7 @@ def history(sessions: sessionmaker[Session], actor: Actor, username: str) -> lis
         )
         return [
             {
-                "at": e.at.isoformat(),
+                "at": _local(e.at),
                 "actor": e.actor,
                 "actor_role": e.actor_role,
                 "action": e.action,

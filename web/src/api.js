@@ -38,6 +38,12 @@ export function onSessionExpired(handler) {
   expiredHandler = handler
 }
 
+// Called when the gateway asks for a new password first (a temporary password); the router opens the password page.
+let passwordHandler = null
+export function onPasswordChangeRequired(handler) {
+  passwordHandler = handler
+}
+
 export function logout() {
   session.current = null
   localStorage.removeItem(SESSION_KEY)
@@ -101,6 +107,7 @@ export async function request(method, path, { body, form, token, params, html } 
       logout()
       expiredHandler?.(error)
     }
+    if (response.status === 403 && problem.code === 'password_change_required') passwordHandler?.(error)
     throw error
   }
   if (response.status === 204) return null
@@ -111,6 +118,7 @@ export const api = {
   get: (path, opts) => request('GET', path, opts),
   post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
   put: (path, body, opts = {}) => request('PUT', path, { ...opts, body }),
+  patch: (path, body, opts = {}) => request('PATCH', path, { ...opts, body }),
   page: (path, opts = {}) => request('GET', path, { ...opts, html: true }),
   upload: (path, form) => request('POST', path, { form }),
 }

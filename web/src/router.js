@@ -1,17 +1,20 @@
 // One client, five terminals: enterprise (phone and PC), department workbench, service window, big screen and
 // the public guide. Pages of the first three need a login of the right role; the screen and the guide do not.
 import { createRouter, createWebHistory } from 'vue-router'
-import { currentUser, onSessionExpired } from './api.js'
+import { currentUser, onPasswordChangeRequired, onSessionExpired } from './api.js'
 
 const ENTERPRISE = ['enterprise', 'agent']
 const HANDLERS = ['officer', 'dept_head', 'supervisor', 'admin']
 const WINDOW = ['officer', 'dept_head']
+const ALL_BUT_SCREEN = ['enterprise', 'agent', 'officer', 'dept_head', 'supervisor', 'admin', 'ops']
 
 export function homeOf(user) {
   if (!user) return '/login'
+  if (user.must_change_password) return '/password'
   if (ENTERPRISE.includes(user.role)) return '/enterprise'
   if (user.role === 'screen') return '/screen'
   if (WINDOW.includes(user.role) && user.department === 'window') return '/window'
+  if (user.role === 'admin') return '/admin/users'
   if (HANDLERS.includes(user.role)) return '/dept'
   return '/guide'
 }
@@ -19,6 +22,9 @@ export function homeOf(user) {
 const routes = [
   { path: '/', redirect: () => homeOf(currentUser()) },
   { path: '/login', component: () => import('./views/Login.vue'), meta: { title: '登录' } },
+  { path: '/password', component: () => import('./views/Password.vue'), meta: { roles: ALL_BUT_SCREEN, title: '修改密码' } },
+  // 系统管理
+  { path: '/admin/users', component: () => import('./views/admin/Accounts.vue'), meta: { roles: ['admin'], title: '用户管理' } },
   // 企业端
   { path: '/enterprise', component: () => import('./views/enterprise/Projects.vue'), meta: { roles: ENTERPRISE, title: '我的项目' } },
   { path: '/enterprise/projects/:id', component: () => import('./views/enterprise/Project.vue'), meta: { roles: ENTERPRISE, title: '项目详情' } },
@@ -31,6 +37,7 @@ const routes = [
   // 窗口端
   { path: '/window', component: () => import('./views/window/Window.vue'), meta: { roles: WINDOW, window: true, title: '综合窗口' } },
   { path: '/window/projects/:id/:stage', component: () => import('./views/window/Application.vue'), meta: { roles: WINDOW, window: true, title: '阶段申请' } },
+  { path: '/window/accounts', component: () => import('./views/admin/Accounts.vue'), meta: { roles: WINDOW, window: true, title: '企业账号' } },
   { path: '/window/receipt/:id/:stage', component: () => import('./views/window/Receipt.vue'), meta: { roles: WINDOW, window: true, title: '受理回执' } },
   // 大屏端 and 办事指南: no login
   { path: '/screen', component: () => import('./views/Screen.vue'), meta: { title: '监督大屏' } },
@@ -46,12 +53,18 @@ router.beforeEach((to) => {
   if (!roles) return true
   const user = currentUser()
   if (!user) return { path: '/login', query: { next: to.fullPath } }
+  if (user.must_change_password && to.path !== '/password') return { path: '/password', query: { next: to.fullPath } }
   const allowed = roles.includes(user.role) && (!to.meta.window || user.department === 'window')
   return allowed ? true : { path: homeOf(user) }
 })
 
 router.afterEach((to) => {
   document.title = `${to.meta.title || '直通'} · 直通审批`
+})
+
+// A temporary password: choose one's own first, then come back to the same page.
+onPasswordChangeRequired(() => {
+  router.push({ path: '/password', query: { next: router.currentRoute.value.fullPath } })
 })
 
 // The login expired or was revoked: log in again, then come back to the same page.
