@@ -87,12 +87,13 @@ DEFAULT_PORTS = {
 
 
 def grpc_address(service: str) -> str:
-    """`<SERVICE>_GRPC_ADDR`: where clients reach the service (host:port)."""
+    """`<SERVICE>_GRPC_ADDR`: where clients reach the service, as a gRPC target (`host:port`, or
+    `dns:///host:port` for a name with one address per replica)."""
     return text(f"{service.upper()}_GRPC_ADDR", f"127.0.0.1:{DEFAULT_PORTS[service][0]}")
 
 
 def grpc_port(service: str) -> int:
-    """The port a service's gRPC server binds, taken from its address setting."""
+    """The port a service's gRPC server binds, taken from its address setting (the port after the last colon)."""
     return int(grpc_address(service).rsplit(":", 1)[1])
 
 

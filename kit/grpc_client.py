@@ -1,6 +1,6 @@
-"""gRPC clients for service-to-service and gateway calls: one channel per target and process, the caller's
-request id forwarded, deadlines on every call, and errors turned back into `ServiceError` with the problem
-details that the server attached."""
+"""gRPC clients for service-to-service and gateway calls: one channel per target and process, spread over every
+address the target resolves to, the caller's request id forwarded, deadlines on every call, and errors turned back
+into `ServiceError` with the problem details that the server attached."""
 
 from __future__ import annotations
 
@@ -59,12 +59,22 @@ class _CallDetails(
     pass
 
 
+# A channel lives as long as the process, and HTTP/2 carries every call over the connections it holds: with the
+# default policy (pick_first) that is one connection to one address, so a Kubernetes Service (which balances
+# connections, not calls) would pin each process to one replica. round_robin keeps a connection to every address
+# the target resolves to (`dns:///workflow-grpc:50051`, a headless Service: one address per ready pod) and takes
+# them in turn; a target with one address (`127.0.0.1:50051` of `make run`) behaves as before. Servers close
+# connections after a maximum age (kit.grpc_server), which makes the channel resolve the name again and so find
+# replicas that were added since.
+SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+
 _channels: dict[str, grpc.Channel] = {}
 _lock = threading.Lock()
 
 
 def channel(address: str) -> grpc.Channel:
-    """The process's channel to `address` (created once; safe to share between threads)."""
+    """The process's channel to `address` (created once; safe to share between threads). `address` is a gRPC
+    target: `host:port`, `dns:///host:port`, or a fixed list such as `ipv4:10.0.0.1:50051,10.0.0.2:50051`."""
     with _lock:
         ch = _channels.get(address)
         if ch is None:
@@ -73,6 +83,7 @@ def channel(address: str) -> grpc.Channel:
                 options=[
                     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.service_config", SERVICE_CONFIG),
                 ],
             )
             ch = _channels[address] = grpc.intercept_channel(raw, _CallerInterceptor(config.service_token()))

@@ -1,6 +1,6 @@
 """gRPC server bootstrap shared by every service: health (grpc.health.v1) per full service name, reflection,
-an interceptor for metrics, request ids and domain errors, the suite clock service, a `/metrics` port and a
-graceful SIGTERM drain during which health answers NOT_SERVING."""
+an interceptor for metrics, request ids and domain errors, the suite clock service, a `/metrics` port, a maximum
+age of client connections and a graceful SIGTERM drain during which health answers NOT_SERVING."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 PROBLEM_KEY = "zhitong-problem-bin"
 TOKEN_KEY = "x-zhitong-service-token"
 OPEN_METHODS = ("/grpc.health.v1.Health/",)
+MAX_CONNECTION_AGE_SECONDS = (2**31 - 1) // 1000
 
 _STATUS_OF_KIND = {
     "invalid": grpc.StatusCode.INVALID_ARGUMENT,
@@ -199,6 +200,30 @@ class GrpcService:
         self.server.wait_for_termination()
 
 
+def connection_age_options() -> list[tuple[str, int]]:
+    """The server options that close every client connection after `ZHITONG_GRPC_MAX_CONNECTION_AGE_SECONDS`
+    (300 by default; gRPC adds a jitter of ±10 % so that clients do not reconnect all at once), after a GOAWAY that
+    lets calls in flight finish for `ZHITONG_GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS` (30).
+
+    Clients hold their channels for the life of the process and resolve a name again only when a connection
+    closes: without an age, a replica added by a scale-up would get calls only from processes started after it.
+    The grace is twice the 15 s deadline of most calls (kit.grpc_client), so that an age does not cut them short."""
+    options = []
+    for option, setting, default in (
+        ("grpc.max_connection_age_ms", "ZHITONG_GRPC_MAX_CONNECTION_AGE_SECONDS", 300.0),
+        ("grpc.max_connection_age_grace_ms", "ZHITONG_GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", 30.0),
+    ):
+        seconds = config.number(setting, default)
+        # gRPC takes whole milliseconds in a 32-bit integer: up to about 24 days.
+        if not 0 < seconds <= MAX_CONNECTION_AGE_SECONDS:
+            raise config.ConfigError(
+                f"setting {setting} must be a number of seconds above 0 and at most {MAX_CONNECTION_AGE_SECONDS}, "
+                f"got {seconds:g}"
+            )
+        options.append((option, max(1, round(seconds * 1000))))
+    return options
+
+
 def create_grpc_server(
     name: str,
     registrations: list[Registration],
@@ -216,6 +241,7 @@ def create_grpc_server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            *connection_age_options(),
         ],
     )
     health_servicer = health.HealthServicer(experimental_non_blocking=True)

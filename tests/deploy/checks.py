@@ -267,9 +267,15 @@ def probe_problems(at: str, container: dict, ports: dict[str, int]) -> list[str]
 # --- services -----------------------------------------------------------------------------------------------------
 
 
+def headless(service: dict) -> bool:
+    """A Service without cluster IP: its name resolves to the addresses of its ready pods."""
+    return service["spec"].get("clusterIP") == "None"
+
+
 def service_problems(objects: list[dict]) -> list[str]:
-    """Each Service selects pods with the ports it forwards to; each suite Deployment has one Service; the gRPC
-    addresses in the ConfigMap point at the Services."""
+    """Each Service selects pods with the ports it forwards to; each suite Deployment has one Service with a cluster
+    IP and, when it serves gRPC, one headless Service; the gRPC addresses in the ConfigMap are `dns:///` targets of
+    the headless Services, so that the clients' round_robin sees every replica."""
     problems = []
     deployments = of_kind(objects, "Deployment")
     services = of_kind(objects, "Service")
@@ -283,12 +289,21 @@ def service_problems(objects: list[dict]) -> list[str]:
         if not svc["spec"].get("selector") or not selected:
             problems.append(f"{at}: selects no pods")
             continue
+        if headless(svc) and svc["spec"].get("publishNotReadyAddresses"):
+            problems.append(f"{at}: headless and publishes pods that are not ready, which clients would then call")
         for port in svc["spec"]["ports"]:
             target = port.get("targetPort", port["port"])
             for d in selected:
                 container_ports = [p for c in d["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])]
-                if not any(target in (p.get("name"), p["containerPort"]) for p in container_ports):
+                matching = [p for p in container_ports if target in (p.get("name"), p["containerPort"])]
+                if not matching:
                     problems.append(f"{at}: port {port.get('name')} targets {target!r}, which {where(d)} lacks")
+                elif headless(svc) and matching[0]["containerPort"] != port["port"]:
+                    # Nothing translates ports in front of a headless Service: clients connect to the pods.
+                    problems.append(
+                        f"{at}: headless, so port {port.get('name')} must be the container port "
+                        f"{matching[0]['containerPort']} of {where(d)}, not {port['port']}"
+                    )
             if svc["metadata"].get("labels", {}).get(PART_OF) == "zhitong" and port.get("name") not in PORT_NAMES:
                 problems.append(f"{at}: port name {port.get('name')!r} is not one of {sorted(PORT_NAMES)}")
     for d in suite_workloads(objects):
@@ -296,8 +311,16 @@ def service_problems(objects: list[dict]) -> list[str]:
             continue
         labels = d["spec"]["template"]["metadata"]["labels"]
         mine = [s for s in services if selects({"matchLabels": s["spec"].get("selector")}, labels)]
-        if len(mine) != 1:
-            problems.append(f"{where(d)}: selected by {len(mine)} Services, expected one")
+        balanced = [s for s in mine if not headless(s)]
+        if len(balanced) != 1:
+            problems.append(f"{where(d)}: selected by {len(balanced)} Services with a cluster IP, expected one")
+        port_names = {p.get("name") for c in d["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+        endpoints = [s for s in mine if headless(s)]
+        if "grpc" in port_names and len(endpoints) != 1:
+            problems.append(
+                f"{where(d)}: serves gRPC, so one headless Service must list its pods for the clients' round_robin, "
+                f"found {len(endpoints)}"
+            )
     addresses = {
         k: v
         for o in of_kind(objects, "ConfigMap")
@@ -306,10 +329,24 @@ def service_problems(objects: list[dict]) -> list[str]:
     }
     by_name = {s["metadata"]["name"]: s for s in services}
     for key, address in addresses.items():
-        host, _, port = address.rpartition(":")
-        svc = by_name.get(host)
-        if svc is None or not any(p["port"] == int(port) and p.get("name") == "grpc" for p in svc["spec"]["ports"]):
+        if not address.startswith("dns:///"):
+            problems.append(f"ConfigMap: {key}={address} must be a dns:/// target of a headless Service")
+            continue
+        host, _, port = address.removeprefix("dns:///").rpartition(":")
+        name, _, domain = host.partition(".")
+        svc = by_name.get(name)
+        if (
+            svc is None
+            or not port.isdigit()
+            or not any(p["port"] == int(port) and p.get("name") == "grpc" for p in svc["spec"]["ports"])
+            or (domain and domain.split(".")[:2] != [svc["metadata"].get("namespace"), "svc"])
+        ):
             problems.append(f"ConfigMap: {key}={address} is no gRPC port of a Service")
+        elif not headless(svc):
+            problems.append(
+                f"ConfigMap: {key}={address} names a Service with a cluster IP, which balances connections and not "
+                "calls: name a headless Service"
+            )
     return problems
 
 

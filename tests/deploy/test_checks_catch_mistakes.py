@@ -28,6 +28,10 @@ def remove(objects: list[dict], kind: str, name: str) -> None:
     objects.remove(find(objects, kind, name))
 
 
+def config_map(objects: list[dict]) -> dict:
+    return next(o for o in objects if o["kind"] == "ConfigMap")["data"]
+
+
 def schema(objects):
     return checks.schema_problems(objects)
 
@@ -173,7 +177,49 @@ MISTAKES = {
         "base",
         services,
         "WORKFLOW_GRPC_ADDR",
-        lambda o: next(c for c in o if c["kind"] == "ConfigMap")["data"].update(WORKFLOW_GRPC_ADDR="workflow:50052"),
+        lambda o: config_map(o).update(WORKFLOW_GRPC_ADDR="dns:///workflow-grpc:50052"),
+    ),
+    "gRPC address in another namespace": (
+        "base",
+        services,
+        "is no gRPC port of a Service",
+        lambda o: config_map(o).update(WORKFLOW_GRPC_ADDR="dns:///workflow-grpc.other.svc.cluster.local:50051"),
+    ),
+    "gRPC address of the Service with a cluster IP": (
+        "base",
+        services,
+        "balances connections and not calls",
+        lambda o: config_map(o).update(INTAKE_GRPC_ADDR="dns:///intake:50052"),
+    ),
+    "gRPC address without the dns scheme": (
+        "base",
+        services,
+        "must be a dns:/// target",
+        lambda o: config_map(o).update(CONSULT_GRPC_ADDR="consult-grpc:50053"),
+    ),
+    "gRPC service without headless Service": (
+        "base",
+        services,
+        "Deployment/rating: serves gRPC, so one headless Service",
+        lambda o: remove(o, "Service", "rating-grpc"),
+    ),
+    "headless Service given a cluster IP": (
+        "base",
+        services,
+        "Deployment/consult: selected by 2 Services with a cluster IP",
+        lambda o: find(o, "Service", "consult-grpc")["spec"].pop("clusterIP"),
+    ),
+    "headless Service on another port than the pods'": (
+        "base",
+        services,
+        "must be the container port 50055",
+        lambda o: find(o, "Service", "alerts-api-grpc")["spec"]["ports"][0].update(port=8055),
+    ),
+    "headless Service listing pods that are not ready": (
+        "base",
+        services,
+        "not ready",
+        lambda o: find(o, "Service", "workflow-grpc")["spec"].update(publishNotReadyAddresses=True),
     ),
     # disruption budgets
     "budget with a bad label": (
@@ -287,6 +333,14 @@ MISTAKES = {
         "selects 0 Services",
         lambda o: find(o, "ServiceMonitor", "intake")["spec"]["selector"].update(
             matchLabels={"app.kubernetes.io/name": "intak"}
+        ),
+    ),
+    "headless Service labelled as the one to scrape": (
+        "prod",
+        monitoring,
+        "selects 2 Services",
+        lambda o: find(o, "Service", "workflow-grpc")["metadata"]["labels"].update(
+            {"app.kubernetes.io/name": "workflow"}
         ),
     ),
     "ServiceMonitor on a missing port": (
