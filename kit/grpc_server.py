@@ -203,7 +203,7 @@ class GrpcService:
 def connection_age_options() -> list[tuple[str, int]]:
     """The server options that close every client connection after `ZHITONG_GRPC_MAX_CONNECTION_AGE_SECONDS`
     (300 by default; gRPC adds a jitter of ±10 % so that clients do not reconnect all at once), after a GOAWAY that
-    lets calls in flight finish for `ZHITONG_GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS` (30).
+    lets calls in flight finish for `ZHITONG_GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS` (90: longer than the longest call, a 60 s material upload).
 
     Clients hold their channels for the life of the process and resolve a name again only when a connection
     closes: without an age, a replica added by a scale-up would get calls only from processes started after it.
@@ -211,7 +211,7 @@ def connection_age_options() -> list[tuple[str, int]]:
     options = []
     for option, setting, default in (
         ("grpc.max_connection_age_ms", "ZHITONG_GRPC_MAX_CONNECTION_AGE_SECONDS", 300.0),
-        ("grpc.max_connection_age_grace_ms", "ZHITONG_GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", 30.0),
+        ("grpc.max_connection_age_grace_ms", "ZHITONG_GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", 90.0),
     ):
         seconds = config.number(setting, default)
         # gRPC takes whole milliseconds in a 32-bit integer: up to about 24 days.

@@ -99,7 +99,7 @@ def test_connection_age_defaults_and_bad_values(monkeypatch):
     monkeypatch.delenv("ZHITONG_GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", raising=False)
     assert connection_age_options() == [
         ("grpc.max_connection_age_ms", 300_000),
-        ("grpc.max_connection_age_grace_ms", 30_000),
+        ("grpc.max_connection_age_grace_ms", 90_000),
     ]
     monkeypatch.setenv("ZHITONG_GRPC_MAX_CONNECTION_AGE_SECONDS", "90")
     assert connection_age_options()[0] == ("grpc.max_connection_age_ms", 90_000)
