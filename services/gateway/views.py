@@ -144,6 +144,8 @@ def stored_material(m) -> dict:
         "produced_by": _or_none(m.produced_by),
         "uploaded_by": _or_none(m.uploaded_by),
         "uploaded_at": local_time(m.uploaded_at) if m.HasField("uploaded_at") else None,
+        "version": m.version or None,
+        "versions": m.versions or None,
     }
 
 

@@ -46,6 +46,7 @@ class FormLine:
     produced_by: str
     sha256: str
     deferrable: bool
+    uploads: int = 0
 
 
 @dataclass
@@ -70,6 +71,8 @@ class StoredMaterial:
     uploaded_at: object
     source: str = "upload"
     produced_by: str = ""
+    version: int = 0
+    versions: int = 0
 
 
 @dataclass
@@ -238,6 +241,7 @@ class Intake:
                         produced.setdefault(item.produces, item.code)
         issued = {d.material: d.item_code for d in plan.documents}
         files = self._current_files(session, plan.id)
+        uploads = self._upload_counts(session, plan.id)
         needed: dict[str, list[str]] = {}
         for stage in plan.stages:
             if stage.code == stage_code:
@@ -256,10 +260,22 @@ class Intake:
                 produced_by=produced.get(code, issued.get(code, "")),
                 sha256=files[code].sha256 if code in files else "",
                 deferrable=code in self.deferrable,
+                uploads=uploads.get(code, 0),
             )
             for code, required_by in sorted(needed.items())
         ]
         return StageForm(stage_code, lines)
+
+    @staticmethod
+    def _upload_counts(session: Session, project_id: str) -> dict[str, int]:
+        """How many times each material of the project was uploaded."""
+        return dict(
+            session.execute(
+                select(MaterialFile.material_code, func.count())
+                .where(MaterialFile.project_id == project_id)
+                .group_by(MaterialFile.material_code)
+            ).all()
+        )
 
     def _current_files(self, session: Session, project_id: str) -> dict[str, MaterialFile]:
         newest = (
@@ -308,6 +324,10 @@ class Intake:
                 uploaded_at=self.clock.now(),
             )
             session.add(row)
+            session.flush()
+            uploads = session.scalar(
+                select(func.count()).where(MaterialFile.project_id == project_id, MaterialFile.material_code == code)
+            )
             self._audit(
                 session,
                 actor,
@@ -334,7 +354,7 @@ class Intake:
             )
         if any(code in item.deferred_materials for stage in plan.stages for item in stage.items):
             self.workflow.supply_material(actor, project_id, code)
-        return self._stored(row, names)
+        return self._stored(row, names, uploads, uploads)
 
     def material_figures(self, actor: Actor) -> tuple[int, int]:
         """(projects, distinct materials on file summed over them) for the city's material reduction figure."""
@@ -347,11 +367,16 @@ class Intake:
         return int(projects), int(uploaded)
 
     def list_materials(self, actor: Actor, project_id: str) -> list[StoredMaterial]:
-        """Materials on file for a project: uploads and the decision documents of approved items."""
+        """Materials on file for a project: uploads (the newest of each, with how many there were) and the
+        decision documents of approved items."""
         plan = self.workflow.project(actor, project_id)
         names = self.workflow.material_names()
         with self.sessions() as session:
-            stored = [self._stored(row, names) for row in self._current_files(session, project_id).values()]
+            counts = self._upload_counts(session, project_id)
+            stored = [
+                self._stored(row, names, counts[code], counts[code])
+                for code, row in self._current_files(session, project_id).items()
+            ]
         for doc in plan.documents:
             stored.append(
                 StoredMaterial(
@@ -369,8 +394,36 @@ class Intake:
             )
         return sorted(stored, key=lambda m: (m.code, m.source))
 
+    def material_versions(self, actor: Actor, project_id: str, code: str) -> list[StoredMaterial]:
+        """Every upload of one material of a project, the first first: a re-upload replaces the one on file but
+        never the record of what was there before."""
+        self.workflow.project(actor, project_id)  # 404 for whoever may not see the project
+        names = self.workflow.material_names()
+        with self.sessions() as session:
+            rows = list(session.scalars(self._uploads(project_id, code)))
+        if not rows:
+            raise errors.NotFound(f"本项目没有上传过材料“{code[:20]}”")
+        return [self._stored(row, names, n, len(rows)) for n, row in enumerate(rows, 1)]
+
+    def material_file(self, actor: Actor, project_id: str, code: str, version: int = 0) -> tuple[StoredMaterial, bytes]:
+        """One upload of a material with its content (`version` 0: the one on file), for whoever may see the
+        project: the enterprise and its agent, the departments with items in it, the window, supervisors."""
+        versions = self.material_versions(actor, project_id, code)
+        if version < 0 or version > len(versions):
+            raise errors.NotFound(f"材料“{code[:20]}”没有第{version}版（共{len(versions)}版）")
+        chosen = versions[(version or len(versions)) - 1]
+        return chosen, self.blobs.get(chosen.sha256)
+
     @staticmethod
-    def _stored(row: MaterialFile, names: dict[str, str]) -> StoredMaterial:
+    def _uploads(project_id: str, code: str):
+        return (
+            select(MaterialFile)
+            .where(MaterialFile.project_id == project_id, MaterialFile.material_code == code)
+            .order_by(MaterialFile.id)
+        )
+
+    @staticmethod
+    def _stored(row: MaterialFile, names: dict[str, str], version: int = 0, versions: int = 0) -> StoredMaterial:
         return StoredMaterial(
             row.material_code,
             names.get(row.material_code, row.material_code),
@@ -380,6 +433,8 @@ class Intake:
             row.filename,
             row.uploaded_by,
             row.uploaded_at,
+            version=version,
+            versions=versions,
         )
 
     # ---------------- submission ----------------

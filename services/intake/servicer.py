@@ -44,6 +44,8 @@ def material_pb(m: StoredMaterial) -> pb.StoredMaterial:
         uploaded_at=timestamp(m.uploaded_at),
         source=m.source,
         produced_by=m.produced_by,
+        version=m.version,
+        versions=m.versions,
     )
 
 
@@ -97,6 +99,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                     produced_by=line.produced_by,
                     sha256=line.sha256,
                     deferrable=line.deferrable,
+                    uploads=line.uploads,
                 )
                 for line in form.lines
             ],
@@ -115,6 +118,16 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     def ListMaterials(self, request, context):
         rows = self.intake.list_materials(Actor.from_proto(request.actor), request.project_id)
         return pb.ListMaterialsResponse(materials=[material_pb(m) for m in rows])
+
+    def ListMaterialVersions(self, request, context):
+        rows = self.intake.material_versions(Actor.from_proto(request.actor), request.project_id, request.material_code)
+        return pb.ListMaterialVersionsResponse(versions=[material_pb(m) for m in rows])
+
+    def GetMaterialFile(self, request, context):
+        stored, content = self.intake.material_file(
+            Actor.from_proto(request.actor), request.project_id, request.material_code, request.version
+        )
+        return pb.GetMaterialFileResponse(material=material_pb(stored), content=content)
 
     def SubmitStage(self, request, context):
         status, deferred = self.intake.submit_stage(

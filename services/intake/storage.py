@@ -4,11 +4,14 @@ content (PDF, JPEG or PNG), not by name."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
 
 from kit import errors
+
+log = logging.getLogger(__name__)
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -55,3 +58,11 @@ class BlobStore:
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
         return digest
+
+    def get(self, sha256: str) -> bytes:
+        """The content stored under `sha256`; a file gone from disk is an error for operators, not a 404."""
+        try:
+            return self.path(sha256).read_bytes()
+        except FileNotFoundError:
+            log.error("material file %s is missing from %s", sha256, self.root)
+            raise errors.Unavailable("材料文件暂时无法读取，请联系系统运维") from None

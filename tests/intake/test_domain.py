@@ -142,3 +142,27 @@ def test_an_agents_upload_and_submission_are_recorded_for_the_enterprise(intake,
     assert ("agent", "agent", "E01", "upload") in entries and entries[-1] == ("agent", "agent", "E01", "submit")
     submitted = [e for e in workflow.project_history(E01, project.id) if e.action == "submit"]
     assert submitted and {(e.actor, e.on_behalf_of) for e in submitted} == {("agent", "E01")}
+
+
+def test_a_reupload_keeps_every_version_and_each_can_be_read_by_those_who_see_the_project(intake, project):
+    first, second = PDF + b"% first scan\n", PDF + b"% second scan, signed\n"
+    assert intake.upload_material(E01, project.id, "M01", "营业执照.pdf", first).version == 1
+    again = intake.upload_material(E01, project.id, "M01", "营业执照（盖章）.pdf", second)
+    assert (again.version, again.versions) == (2, 2)
+    on_file = {m.code: m for m in intake.list_materials(E01, project.id)}["M01"]
+    assert (on_file.filename, on_file.version, on_file.versions) == ("营业执照（盖章）.pdf", 2, 2)
+    versions = intake.material_versions(officer("zrgh"), project.id, "M01")
+    assert [(v.version, v.filename) for v in versions] == [(1, "营业执照.pdf"), (2, "营业执照（盖章）.pdf")]
+    assert intake.material_file(officer("zrgh"), project.id, "M01")[1] == second
+    assert intake.material_file(WINDOW, project.id, "M01", 1)[1] == first
+    with pytest.raises(errors.NotFound):
+        intake.material_file(E01, project.id, "M01", 3)
+    with pytest.raises(errors.NotFound):  # never uploaded
+        intake.material_file(E01, project.id, "M07")
+    with pytest.raises(errors.NotFound):  # another enterprise does not learn that the project exists
+        intake.material_file(E02, project.id, "M01")
+    with pytest.raises(errors.NotFound):  # a department with no item in the project
+        intake.material_versions(officer("wwj"), project.id, "M01")
+    intake.blobs.path(versions[0].sha256).unlink()  # a file lost on disk: a clear error, not a crash
+    with pytest.raises(errors.Unavailable):
+        intake.material_file(E01, project.id, "M01", 1)

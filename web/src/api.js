@@ -77,10 +77,25 @@ async function problemOf(response) {
   return { title: titles[response.status] || '请求失败', detail: `服务器返回状态 ${response.status}` }
 }
 
+// The file name a download was given (Content-Disposition's filename*, else its plain filename).
+function filenameOf(response) {
+  const disposition = response.headers.get('content-disposition') || ''
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)
+  if (encoded) {
+    try {
+      return decodeURIComponent(encoded[1])
+    } catch {
+      /* fall back to the plain name */
+    }
+  }
+  return /filename="([^"]+)"/i.exec(disposition)?.[1] || ''
+}
+
 // `token` overrides the session's token (the big screen); `form` sends multipart/form-data; `html` asks for a page
-// (a printable one) and gives its text.
-export async function request(method, path, { body, form, token, params, html } = {}) {
-  const headers = { Accept: html ? 'text/html, application/problem+json' : 'application/json, application/problem+json' }
+// (a printable one) and gives its text; `binary` gives a file as { blob, name }.
+export async function request(method, path, { body, form, token, params, html, binary } = {}) {
+  const accept = html ? 'text/html' : binary ? '*/*' : 'application/json'
+  const headers = { Accept: `${accept}, application/problem+json` }
   const bearer = token || session.current?.token
   if (bearer) headers.Authorization = `Bearer ${bearer}`
   let payload
@@ -111,6 +126,7 @@ export async function request(method, path, { body, form, token, params, html } 
     throw error
   }
   if (response.status === 204) return null
+  if (binary) return { blob: await response.blob(), name: filenameOf(response) }
   return html ? response.text() : response.json()
 }
 
@@ -120,5 +136,6 @@ export const api = {
   put: (path, body, opts = {}) => request('PUT', path, { ...opts, body }),
   patch: (path, body, opts = {}) => request('PATCH', path, { ...opts, body }),
   page: (path, opts = {}) => request('GET', path, { ...opts, html: true }),
+  file: (path, opts = {}) => request('GET', path, { ...opts, binary: true }),
   upload: (path, form) => request('POST', path, { form }),
 }

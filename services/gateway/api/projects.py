@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from flask import Response
 from zhitong.intake.v1 import intake_pb2 as ipb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
@@ -74,6 +77,7 @@ def form(project_id, stage):
                 "produced_by": m.produced_by or None,
                 "sha256": m.sha256 or None,
                 "deferrable": m.deferrable,
+                "uploads": m.uploads,
             }
             for m in found.materials
         ],
@@ -83,6 +87,40 @@ def form(project_id, stage):
 def materials(project_id):
     found = clients.intake().call("ListMaterials", ipb.ListMaterialsRequest(actor=actor_pb(), project_id=project_id))
     return {"materials": [views.stored_material(m) for m in found.materials]}
+
+
+def material_versions(project_id, material_code):
+    found = clients.intake().call(
+        "ListMaterialVersions",
+        ipb.ListMaterialVersionsRequest(actor=actor_pb(), project_id=project_id, material_code=material_code),
+    )
+    return {"versions": [views.stored_material(m) for m in found.versions]}
+
+
+EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+
+
+def material_file(project_id, material_code, version=0):
+    """The file itself, shown in the browser (PDF, PNG or JPEG, checked by content when it was uploaded)."""
+    found = clients.intake().call(
+        "GetMaterialFile",
+        ipb.GetMaterialFileRequest(
+            actor=actor_pb(), project_id=project_id, material_code=material_code, version=version
+        ),
+    )
+    m = found.material
+    name = m.filename or f"{m.code}-{m.version}{EXTENSIONS.get(m.media_type, '')}"
+    fallback = f"{m.code}-{m.version}{EXTENSIONS.get(m.media_type, '')}"
+    return Response(
+        found.content,
+        mimetype=m.media_type,
+        headers={
+            "Content-Disposition": f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+            "ETag": f'"{m.sha256}"',
+        },
+    )
 
 
 def upload(project_id, body, file=None):  # noqa: A002
