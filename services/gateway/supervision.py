@@ -35,7 +35,6 @@ from services.gateway.problems import Problem
 LEGEND = {"blue": "超前", "yellow": "正常", "red": "滞后"}
 COLOURS = ("blue", "yellow", "red")
 FIGURE_ROLES = ("supervisor", "admin", "dept_head", "screen")
-OPEN_STATUSES = ("accepted", "suspended")
 REPORT_ROLES = ("supervisor", "admin", "dept_head")
 FLAG_KIND_ZH = {"late": "答复不及时", "perfunctory": "答复敷衍"}
 MEASURES_ZH = {
@@ -237,8 +236,10 @@ class Period:
         return self.departments.setdefault(department, DepartmentRow(department, n.department(department)))
 
 
-def period_figures(actor: Actor, department: str, months: list[str], n: Names, with_red_now: bool = True) -> Period:
-    """Every department's figures over `months`, from workflow, consult and rating (asked at once)."""
+def period_figures(actor: Actor, department: str, months: list[str], n: Names) -> Period:
+    """Every department's figures over `months`, from workflow, consult and rating (asked at once). The items
+    still open and late are those at the end of the last month (today, when it is the current month): the same
+    count in the league table, the monthly report, the assessment and the trends."""
     a = actor_pb(actor)
     found = Period(months)
     calls: dict[str, Callable[[], Any]] = {
@@ -247,10 +248,6 @@ def period_figures(actor: Actor, department: str, months: list[str], n: Names, w
             wpb.GetMonthlyFiguresRequest(actor=a, department=department, from_month=months[0], to_month=months[-1]),
         )
     }
-    if with_red_now:
-        calls["dash"] = lambda: clients.workflow().call(
-            "GetDashboard", wpb.GetDashboardRequest(actor=a, department=department)
-        )
     answers = gather(**calls, **board_calls(a, months))
     for r in answers["monthly"].departments:
         row = found.row(r.department, n)
@@ -259,11 +256,9 @@ def period_figures(actor: Actor, department: str, months: list[str], n: Names, w
         row.blue += r.blue
         row.red += r.red
         row.used_ratio_sum += r.used_ratio_sum
+        if r.month == months[-1]:
+            row.red_open += r.red_open
     found.projects = list(answers["monthly"].projects)
-    if with_red_now:
-        for c in answers["dash"].open_items:
-            if c.state == "red":
-                found.row(c.department, n).red_open += c.count
     for month in months:
         add_board_figures(found, department, n, answers[f"consult:{month}"], answers[f"rating:{month}"])
     return found
@@ -369,10 +364,11 @@ def competition_ranks(keys: list) -> list[int]:
     return ranks
 
 
-def league(rows: list[DepartmentRow]) -> list[dict]:
+def league(rows: list[DepartmentRow], ranked: bool = True) -> list[dict]:
     """The league table: on-time rate first (items open past their limit count as late), then reply timeliness,
     then satisfaction, then the share of the limits used and the open late items (a department with nothing to
-    count on a measure comes after those with a value); departments level on all of them share a rank."""
+    count on a measure comes after those with a value); departments level on all of them share a rank. Rows of
+    one department alone are not `ranked` (their rank is `None`): a rank among one says nothing."""
 
     def key(r: DepartmentRow):
         view = r.view()
@@ -383,7 +379,7 @@ def league(rows: list[DepartmentRow]) -> list[dict]:
         return (*better, ratio if ratio is not None else float("inf"), r.red_open)
 
     ordered = sorted(rows, key=lambda r: (key(r), r.department))
-    ranks = competition_ranks([key(r) for r in ordered])
+    ranks = competition_ranks([key(r) for r in ordered]) if ranked else [None] * len(ordered)
     return [{"rank": rank, **r.view()} for rank, r in zip(ranks, ordered, strict=True)]
 
 
@@ -481,32 +477,25 @@ def late_items(a, department: str, month: str):
     )
 
 
-def add_red_open(found: Period, late, n: Names) -> None:
-    """Count the items of `late` that are still open against their departments' `red_open`."""
-    for r in late.items:
-        if r.item.status in OPEN_STATUSES:
-            found.row(r.item.department, n).red_open += 1
-
-
-def ranked_assessment(rows: list[DepartmentRow], rules: dict) -> list[dict]:
-    """Every department's assessment, best score first; equal scores share a rank."""
+def ranked_assessment(rows: list[DepartmentRow], rules: dict, ranked: bool = True) -> list[dict]:
+    """Every department's assessment, best score first; equal scores share a rank (none for one department
+    alone, as in `league`)."""
     scored = [assess(r, rules) for r in rows]
     scored.sort(key=lambda a: (a["score"] is None, -(a["score"] or 0), a["department"]))
     ranks = competition_ranks([a["score"] for a in scored])
     for rank, a in zip(ranks, scored, strict=True):
-        a["rank"] = rank if a["score"] is not None else None
+        a["rank"] = rank if a["score"] is not None and ranked else None
     return scored
 
 
 def assessment(actor: Actor, department: str, first: str, last: str, n: Names) -> dict:
     rules = assessment_rules()
-    found = period_figures(actor, department, months_in(first, last), n, with_red_now=False)
-    add_red_open(found, late_items(actor_pb(actor), department, last), n)
+    found = period_figures(actor, department, months_in(first, last), n)
     return {
         "period": f"{first}..{last}",
         "weights": rules["weights"],
         "penalties": rules["penalties"],
-        "departments": ranked_assessment(list(found.departments.values()), rules),
+        "departments": ranked_assessment(list(found.departments.values()), rules, ranked=not department),
     }
 
 

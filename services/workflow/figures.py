@@ -60,6 +60,7 @@ class DepartmentMonth:
     blue: int = 0
     red: int = 0
     used_ratio_sum: float = 0.0
+    red_open: int = 0
 
 
 @dataclass
@@ -190,9 +191,11 @@ class Figures:
     def monthly(
         self, actor: Actor, first: str, last: str, department: str = ""
     ) -> tuple[list[DepartmentMonth], list[ProjectTypeMonth]]:
-        """Per month and department, the items decided and how they stood against their limits; per month and
-        project type, the projects registered and finished and the working days the finished ones used."""
+        """Per month and department, the items decided and how they stood against their limits, and the items
+        still open and past their limit at the month's end (today for the current month); per month and project
+        type, the projects registered and finished and the working days the finished ones used."""
         scope = self._scope(actor, department)
+        today = local_today(self.clock)
         months = months_between(first, last)
         start, _ = month_bounds(months[0])
         _, end = month_bounds(months[-1])
@@ -265,6 +268,23 @@ class Figures:
                     registered = registered.where(involved)
                 for t, n in session.execute(registered.group_by(ProjectPlan.project_type)):
                     project_row(month, t).registered += n
+                # red since a day up to the month's end and still open: red then (red_since is the first red day)
+                as_of = min(hi.date() - timedelta(days=1), today)
+                if as_of < lo.date():
+                    continue
+                open_late = (
+                    select(ItemInstance.department, func.count())
+                    .where(
+                        ItemInstance.status.in_(rules.OPEN_STATUSES),
+                        ItemInstance.red_since.is_not(None),
+                        ItemInstance.red_since <= as_of,
+                    )
+                    .group_by(ItemInstance.department)
+                )
+                if scope:
+                    open_late = open_late.where(ItemInstance.department == scope)
+                for dept, n in session.execute(open_late):
+                    departments.setdefault((month, dept), DepartmentMonth(month, dept)).red_open += n
         return (
             sorted(departments.values(), key=lambda r: (r.month, r.department)),
             sorted(projects.values(), key=lambda r: (r.month, r.project_type)),

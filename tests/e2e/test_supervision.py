@@ -271,12 +271,18 @@ def test_department_head_sees_only_their_department_and_others_are_refused(own, 
     summary = head.get("/dashboard/summary")
     assert summary["department"] == "zjj" and summary["materials"] is None
     assert {d["department"] for d in summary["items"]["by_department"]} <= {"zjj"}
-    assert [
-        d["department"] for d in head.get("/dashboard/departments", params={"month": "2026-11"})["departments"]
-    ] == ["zjj"]
+    league = head.get("/dashboard/departments", params={"month": "2026-11"})["departments"]
+    assert [(d["department"], d["rank"]) for d in league] == [("zjj", None)]  # no "rank 1 of 1"
     report = head.get("/reports/monthly", params={"month": "2026-11"})
     assert {o["department"] for o in report["overdue_items"]} <= {"zjj"}
-    assert {d["department"] for d in report["departments"]} == {"zjj"}
+    assert [(d["department"], d["rank"]) for d in report["departments"]] == [("zjj", None)]
+    assert [r["rank"] for r in report["ranking"]] == [None]
+    assessed = head.get("/reports/assessment", params={"period": "2026-10..2026-11"})["departments"]
+    assert [(d["department"], d["rank"]) for d in assessed] == [("zjj", None)]
+    assert (
+        '<td class="num">—</td><td>住房和城乡建设局</td>'
+        in head.raw("GET", "/reports/monthly", params={"month": "2026-11", "format": "html"}).text
+    )
     for path, params in (
         ("/dashboard/summary", {"department": "fgw"}),
         ("/reports/monthly", {"month": "2026-11", "department": "fgw"}),
@@ -303,6 +309,13 @@ def test_trends_follow_the_months(own, scenario):
     total = len(scenario["decided"])
     assert s["items_decided"] == [0, total]
     assert s["on_time_rate"][0] is None  # nothing decided in October: no rate, not 0
+    # the items still open and late count against the rate in the curve as in the report and the league table
+    report = own.login("supervisor").get("/reports/monthly", params={"month": "2026-11"})
+    assert report["city"]["red_open"] > 0 and s["on_time_rate"][1] == report["city"]["on_time_rate"]
+    league = own.login("supervisor").get("/dashboard/departments", params={"month": "2026-11"})["departments"]
+    assert {d["department"]: d["on_time_rate"] for d in league} == {
+        d["department"]: d["on_time_rate"] for d in report["departments"]
+    }
     assert s["projects_finished"] == [0, 1] and s["compression_ratio"] == [None, round(1 - 5 / 45, 4)]
     assert s["timely_rate"] == [None, 0.3333]
 
@@ -348,16 +361,19 @@ def test_a_published_report_is_frozen_numbered_and_read_by_the_departments(own, 
     with pytest.raises(ApiError) as twice:
         supervisor.post("/reports/publications", json={"month": "2026-11", "note": "改一下"})
     assert twice.value.status == 409 and "2026年第1期" in twice.value.problem["detail"]
-    second = supervisor.post("/reports/publications", json={"month": "2026-10"})
+    with pytest.raises(ApiError) as empty:  # nothing at all happened in October: no report to publish
+        supervisor.post("/reports/publications", json={"month": "2026-10"})
+    assert empty.value.status == 409 and "没有任何审批、留言或评价数据" in empty.value.problem["detail"]
+    second = supervisor.post("/reports/publications", json={"month": "2026-09"})  # the samples were registered
     assert second["number"] == "2026年第2期" and second["note"] == ""
-    assert [p["month"] for p in supervisor.get("/reports/publications")["publications"]] == ["2026-11", "2026-10"]
+    assert [p["month"] for p in supervisor.get("/reports/publications")["publications"]] == ["2026-11", "2026-09"]
     with sqlite3.connect(own.var / "gateway.db") as db:  # both publications are in the gateway's audit trail
         trail = db.execute(
             "SELECT subject_id, actor, action, to_status, reason FROM audit_entries WHERE subject_type = 'report' ORDER BY id"
         ).fetchall()
     assert trail == [
         ("2026-11", "supervisor", "published", "2026-1", note),
-        ("2026-10", "supervisor", "published", "2026-2", ""),
+        ("2026-09", "supervisor", "published", "2026-2", ""),
     ]
 
     # the department answers its rectification afterwards: the live report follows, the published copy does not
@@ -381,13 +397,15 @@ def test_a_published_report_is_frozen_numbered_and_read_by_the_departments(own, 
     for key in ("departments", "overdue_items", "flagged_replies", "bad_ratings", "ranking"):
         assert {r["department"] for r in own_copy[key]} <= {"zjj"}
     assert [d["department"] for d in own_copy["departments"]] == ["zjj"]
+    city_rank = next(d["rank"] for d in frozen["departments"] if d["department"] == "zjj")
+    assert own_copy["departments"][0]["rank"] == city_rank  # the published report keeps the city's rank
     page = officer.raw("GET", "/reports/publications/2026-11", params={"format": "html"})
     assert "2026年第1期" in page.text and note in page.text
     book = load_workbook(
         io.BytesIO(supervisor.raw("GET", "/reports/publications/2026-11", params={"format": "xlsx"}).content)
     )
     assert book["概况"]["C1"].value.startswith("2026年第1期")
-    for user, month, status in (("e01", "2026-11", 403), ("screen", "2026-11", 403), ("supervisor", "2026-09", 404)):
+    for user, month, status in (("e01", "2026-11", 403), ("screen", "2026-11", 403), ("supervisor", "2026-10", 404)):
         with pytest.raises(ApiError) as refused:
             own.login(user).get(f"/reports/publications/{month}")
         assert refused.value.status == status

@@ -203,7 +203,8 @@ def trends(months=12, department=None):
         on_time = sum(d.on_time for d in depts)
         series["items_decided"].append(decided)
         series["items_on_time"].append(on_time)
-        series["on_time_rate"].append(sv.rate(on_time, decided))
+        # items open and late at the month's end count against it, as in the league table and the reports
+        series["on_time_rate"].append(sv.rate(on_time, decided + sum(d.red_open for d in depts)))
         series["items_red"].append(sum(d.red for d in depts))
         series["alerts"].append(sms[i].total)
         board = sv.Period([month])
@@ -226,4 +227,4 @@ def departments(month=None, department=None):
     sv.check_started(month, today)
     found = sv.period_figures(actor, department, [month], n)
     rows = [r for r in found.departments.values()]
-    return {"month": month, "department": department or None, "departments": sv.league(rows)}
+    return {"month": month, "department": department or None, "departments": sv.league(rows, ranked=not department)}

@@ -19,6 +19,7 @@ from zhitong.workflow.v1 import workflow_pb2 as wpb
 from kit import audit
 from kit.calendar import month_bounds
 from kit.clock import LOCAL_TZ
+from kit.db import transaction
 from services.gateway import clients, workbook
 from services.gateway import supervision as sv
 from services.gateway.api.consult import flag as flag_view
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 READER_ROLES = ("supervisor", "admin", "dept_head", "officer")
 # the rows of a report that belong to one department
 DEPARTMENT_ROWS = ("departments", "overdue_items", "flagged_replies", "bad_ratings", "ranking")
+
+# figures of the city that show the month saw any work at all (a month before the suite was used has none)
+ACTIVITY = ("projects_registered", "items_decided", "red_open", "questions_due", "ratings", "alerts")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -63,9 +67,8 @@ def _monthly(month: str, department: str | None) -> dict:
     start = sv.month_start(month)
     sv.check_started(month, today)
     a = actor_pb(actor)
-    found = sv.period_figures(actor, department, [month], n, with_red_now=False)
+    found = sv.period_figures(actor, department, [month], n)  # open late items counted at the month's end
     late = sv.late_items(a, department, month)
-    sv.add_red_open(found, late, n)  # items still open and late at the month's end (or today)
     rows = list(found.departments.values())
     city = sv.city_row(rows).view()
     city["name_zh"] = n.department(department) if department else "全市"
@@ -99,7 +102,9 @@ def _monthly(month: str, department: str | None) -> dict:
                 "rectification": rectification_view(rect) if rect else None,
             }
         )
-    ranking = sv.ranked_assessment(rows, sv.assessment_rules())  # this month's assessment, from the same rows
+    ranking = sv.ranked_assessment(
+        rows, sv.assessment_rules(), ranked=not department
+    )  # this month's assessment, from the same rows
     body = {
         "month": month,
         "title": f"{start.year}年{start.month}月工程建设项目审批督查通报",
@@ -109,7 +114,7 @@ def _monthly(month: str, department: str | None) -> dict:
         "as_of": late.as_of,
         "city": city,
         "compression": sv.compression(found.projects, n),
-        "departments": sv.league(rows),
+        "departments": sv.league(rows, ranked=not department),
         "overdue_items": [{**sv.late_item(r), "department_name": n.department(r.item.department)} for r in late.items],
         "flagged_replies": [
             {
@@ -163,6 +168,8 @@ def publish(body):
         if found is not None:
             raise _already(found)
     report = _monthly(month, None)
+    if not any(report["city"].get(key) for key in ACTIVITY):
+        raise Problem(409, f"{month}没有任何审批、留言或评价数据，无需发布通报（请检查月份）", month=month)
     row = PublishedReport(
         month=month,
         year=start.year,
@@ -173,31 +180,33 @@ def publish(body):
         published_at=sv.now(),
         body=json.dumps(report, ensure_ascii=False),
     )
-    with sessions() as session:
-        row.issue = 1 + (
-            session.scalar(select(func.max(PublishedReport.issue)).where(PublishedReport.year == start.year)) or 0
-        )
-        session.add(row)
-        audit.record(
-            session,
-            AuditEntry,
-            row.published_at,
-            actor,
-            subject_type="report",
-            subject_id=month,
-            action="published",
-            to_status=f"{start.year}-{row.issue}",
-            reason=note,
-        )
-        try:
-            session.commit()
-        except IntegrityError:  # the same month, or the same issue number, published at the same moment
-            session.rollback()
+    try:
+        with transaction(sessions) as session:  # holds SQLite's write lock from the first statement
+            if session.get(PublishedReport, month) is not None:
+                raise IntegrityError("published meanwhile", None, None)
+            row.issue = 1 + (
+                session.scalar(select(func.max(PublishedReport.issue)).where(PublishedReport.year == start.year)) or 0
+            )
+            session.add(row)
+            audit.record(
+                session,
+                AuditEntry,
+                row.published_at,
+                actor,
+                subject_type="report",
+                subject_id=month,
+                action="published",
+                to_status=f"{start.year}-{row.issue}",
+                reason=note,
+            )
+            session.flush()
+            view = _publication(row)
+    except IntegrityError:  # the same month, or the same issue number, published at the same moment
+        with sessions() as session:
             found = session.get(PublishedReport, month)
-            if found is not None:
-                raise _already(found) from None
-            raise Problem(409, "另一份通报正在同时发布，请重试") from None
-        view = _publication(row)
+        if found is not None:
+            raise _already(found) from None
+        raise Problem(409, "另一份通报正在同时发布，请重试") from None
     log.info("monthly report %s published by %s as %s", month, actor.username, view["number"])
     return view, 201
 
