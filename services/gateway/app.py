@@ -75,6 +75,8 @@ class JsonResolver(Resolver):
             if isinstance(result, Response):  # a page or a file, already typed
                 return result
             body, status = result if isinstance(result, tuple) else (result, 200)
+            if status == 204:  # no content, so no content type either
+                return "", 204
             return body, status, {"Content-Type": "application/json"}
 
         return json_handler

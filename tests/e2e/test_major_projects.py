@@ -133,6 +133,10 @@ def test_major_project_with_team_agent_plan_and_follow_ups(suite):
         raw(suite, "POST", "/admin/follow-up-categories", supervisor.token, json={"code": "hiring", "name_zh": "用工"}),
         403,
     )
+    admin.post("/admin/follow-up-categories", json={"code": "tmp_visit", "name_zh": "临时类别"})
+    deleted = raw(suite, "DELETE", "/admin/follow-up-categories/tmp_visit", admin.token)
+    assert deleted.status_code == 204 and deleted.content == b""  # an unused category goes; nothing to say
+    assert_problem(raw(suite, "DELETE", "/admin/follow-up-categories/tmp_visit", admin.token), 404)
     visit = {"category": "financing", "happened_on": "2026-09-22", "people": ["周主任"], "outcome": "对接银行授信"}
     body = assert_problem(raw(suite, "POST", f"/projects/{pid}/follow-ups", agent.token, json=visit), 409)
     assert "竣工验收" in body["detail"]
