@@ -75,6 +75,11 @@ class StoredMaterial:
     versions: int = 0
 
 
+# item statuses in which a department has the application's materials in hand
+REVIEWED_STATUSES = ("submitted", "pre_review", "accepted")
+STATUS_ZH = {"submitted": "已提交待受理", "pre_review": "预审中", "accepted": "审查中"}
+
+
 @dataclass
 class Intake:
     sessions: sessionmaker[Session]
@@ -305,14 +310,18 @@ class Intake:
         if not any(code in item.materials for item in items):
             raise errors.Invalid(f"本项目的审批事项不需要材料 {code} {names[code]}", field="material_code")
         media_type = self.blobs.check(content)
-        digest = self.blobs.put(content)
+        users = [item for item in items if code in item.materials]
         with transaction(self.sessions) as session:
             project = session.get(Project, project_id, with_for_update=True)
             on_file = select(MaterialFile.id).where(
                 MaterialFile.project_id == project_id, MaterialFile.material_code == code
             )
-            if project is not None and session.execute(on_file.limit(1)).first() is None:
-                project.materials_uploaded += 1
+            if session.execute(on_file.limit(1)).first() is None:
+                if project is not None:
+                    project.materials_uploaded += 1
+            else:
+                self._check_replaceable(code, names[code], users)
+            digest = self.blobs.put(content)  # before the row that names it is committed, after the checks
             row = MaterialFile(
                 project_id=project_id,
                 material_code=code,
@@ -531,6 +540,20 @@ class Intake:
             return list(session.scalars(query))
 
     # ---------------- helpers ----------------
+
+    @staticmethod
+    def _check_replaceable(code: str, name: str, users: list) -> None:
+        """A material on file may be replaced while no item that uses it is being reviewed, or when one of them is
+        suspended for supplements (补正): a department must never find the file it is checking swapped unasked."""
+        if any(item.status == "suspended" for item in users):
+            return
+        reviewing = [item for item in users if item.status in REVIEWED_STATUSES]
+        if reviewing:
+            which = "、".join(f"{item.code}（{STATUS_ZH.get(item.status, item.status)}）" for item in reviewing)
+            raise errors.Conflict(
+                f"材料“{code} {name}”正在审批中（{which}），不能更换；如需更换，请联系审批部门发起补正后再上传",
+                items=[item.code for item in reviewing],
+            )
 
     @staticmethod
     def _check_in_progress(plan: wpb.Project) -> None:

@@ -166,3 +166,20 @@ def test_a_reupload_keeps_every_version_and_each_can_be_read_by_those_who_see_th
     intake.blobs.path(versions[0].sha256).unlink()  # a file lost on disk: a clear error, not a crash
     with pytest.raises(errors.Unavailable):
         intake.material_file(E01, project.id, "M01", 1)
+
+
+def test_a_material_under_review_is_replaced_only_after_a_request_for_supplements(intake, workflow, project):
+    upload_all(intake, E01, project.id, "S1")
+    intake.upload_material(E01, project.id, "M01", "营业执照.pdf", PDF + b"% v2\n")  # not submitted yet: fine
+    intake.submit_stage(E01, project.id, "S1")
+    with pytest.raises(errors.Conflict, match="正在审批中") as refused:  # the window has it in hand
+        intake.upload_material(E01, project.id, "M01", "营业执照.pdf", PDF + b"% v3\n")
+    assert set(refused.value.details["items"]) == {"S1-01", "S1-07"}
+    stage = workflow.act_on_stage(WINDOW, project.id, "S1", "accept")
+    with pytest.raises(errors.Conflict, match="请联系审批部门发起补正"):
+        intake.upload_material(E01, project.id, "M01", "营业执照.pdf", PDF + b"% v3\n")
+    s1_07 = next(i for i in stage.items if i.code == "S1-07")
+    workflow.act_on_item(officer(s1_07.department), s1_07.id, "suspend", reason="营业执照未盖章，请补正")
+    assert intake.upload_material(E01, project.id, "M01", "营业执照（盖章）.pdf", PDF + b"% v3\n").version == 3
+    with pytest.raises(errors.Invalid):  # a material no item needs is refused as before, refused or not
+        intake.upload_material(E01, project.id, "M99", "x.pdf", PDF)
