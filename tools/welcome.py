@@ -23,7 +23,7 @@ def main() -> None:
     if manual and start and not project_ids(admin):
         # a fresh demo suite: the sample projects are registered when the demo's six weeks begin, so that every
         # date the replay leaves (registration, acceptance, decisions) follows in order
-        admin.post("/admin/clock", json={"now": start})
+        admin.post("/admin/clock", json={"now": start, "backwards": True})
     ids = seed(admin)
     users = demo_users()
     officers = [u["username"] for u in users if u["role"] == "officer"]

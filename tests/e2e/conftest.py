@@ -74,7 +74,8 @@ class Suite:
 
     def set_clock(self, local_time: str) -> None:
         when = datetime.fromisoformat(local_time).replace(tzinfo=LOCAL_TZ)
-        self.login("admin").post("/admin/clock", json={"now": when.isoformat()})
+        # tests move the clock where each scenario needs it, back as well as forth
+        self.login("admin").post("/admin/clock", json={"now": when.isoformat(), "backwards": True})
 
     def log(self, name: str) -> str:
         return (self.var / f"{name}.log").read_text(errors="replace")

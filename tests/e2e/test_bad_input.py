@@ -62,10 +62,17 @@ def test_validation_errors_are_chinese_and_do_not_echo_values(suite):
     )
 
 
-def test_clock_refuses_times_outside_the_calendar_range(suite):
+def test_clock_refuses_times_outside_the_calendar_range_and_going_back_unasked(suite):
     admin = suite.login("admin")
     for when in ("9999-12-31T23:59:59+14:00", "1900-01-01T00:00:00+08:00"):
         assert_problem(raw(suite, "POST", "/admin/clock", admin.token, json={"now": when}), 400)
+    now = admin.get("/admin/clock")["now"]
+    back = {"now": "2026-01-05T09:00:00+08:00"}
+    body = assert_problem(raw(suite, "POST", "/admin/clock", admin.token, json=back), 409)
+    assert "不能把时间往回调" in body["detail"] and "backwards" in body["detail"]
+    assert admin.get("/admin/clock")["now"] == now  # nothing moved
+    assert admin.post("/admin/clock", json={**back, "backwards": True})["local"].startswith("2026-01-05T09:00")
+    admin.post("/admin/clock", json={"now": now, "backwards": True})
 
 
 def test_registration_and_submission_rules(suite):

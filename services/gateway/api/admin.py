@@ -43,6 +43,14 @@ def set_clock(body):
         when = when.replace(tzinfo=LOCAL_TZ)
     if not FIRST_YEAR <= when.year <= LAST_YEAR or not FIRST_YEAR <= when.astimezone(LOCAL_TZ).year <= LAST_YEAR:
         raise Problem(400, f"时间须在{FIRST_YEAR}年至{LAST_YEAR}年之间（工作日日历的范围）")
+    current = from_timestamp(clients.clock("workflow").call("GetClock", clock_pb2.GetClockRequest()).now)
+    if when < current and not body.get("backwards"):
+        raise Problem(
+            409,
+            f"不能把时间往回调（当前 {current.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}）：已发出的预警会在再次到期时重发，"
+            "已登记的数据也不会消失；确需回调（如重新演示）请同时传 backwards: true",
+            current=current.isoformat(),
+        )
     request = clock_pb2.SetClockRequest(now=timestamp(when))
     response = None
     for service in clients.CLOCKED_SERVICES:
