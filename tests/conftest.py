@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import random
 import socket
+import struct
 import uuid
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +16,21 @@ import pytest
 
 from kit.clock import LOCAL_TZ, ManualClock
 from kit.migrate import upgrade
+
+# The smallest whole files of the kinds intake accepts, as a scanner or an office program would send them.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def png(width: int = 8, height: int = 8) -> bytes:
+    """A white greyscale PNG, as a scanner at the window would send an image."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
 
 PG_ADMIN_URL = os.environ.get("ZHITONG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -18,12 +18,31 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
 )
+# how far from the end a file's closing mark may sit (writers pad PDFs and JPEGs after it)
+TAIL = 4096
+KIND_ZH = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+def _whole(content: bytes, media_type: str) -> bool:
+    """Whether the file is shaped as its type says from start to end, not a header glued to something else: a PDF
+    closes with %%EOF, a PNG starts with its IHDR chunk and closes with IEND, a JPEG closes with its EOI mark."""
+    tail = content[-TAIL:]
+    if media_type == "application/pdf":
+        return content[5:8].rstrip(b"\r\n").replace(b".", b"").isdigit() and b"%%EOF" in tail
+    if media_type == "image/png":
+        return content[12:16] == b"IHDR" and content.rstrip(b"\x00").endswith(b"IEND\xaeB`\x82")
+    return b"\xff\xd9" in tail
 
 
 def sniff(content: bytes) -> str:
-    """The media type of `content`, judged by its first bytes; anything but PDF, JPEG or PNG is refused."""
+    """The media type of `content`, judged by its bytes; anything but a whole PDF, JPEG or PNG is refused."""
     for signature, media_type in SIGNATURES:
         if content.startswith(signature):
+            if not _whole(content, media_type):
+                raise errors.UnsupportedMedia(
+                    f"文件开头是{KIND_ZH[media_type]}，但内容不完整或夹带了其他内容，请重新导出或扫描后上传",
+                    accepted=[m for _, m in SIGNATURES],
+                )
             return media_type
     raise errors.UnsupportedMedia("只接受 PDF、JPEG 或 PNG 文件（按文件内容判断）", accepted=[m for _, m in SIGNATURES])
 

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PC, PHONE
-from tests.browser.test_terminals import PDF, log_in, png
+from tests.browser.test_terminals import log_in
+from tests.conftest import PDF, png
 from tests.e2e.test_approval_flow import upload_missing
 
 pytestmark = pytest.mark.browser

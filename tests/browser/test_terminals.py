@@ -6,10 +6,8 @@ terminal go to docs/screenshots/."""
 from __future__ import annotations
 
 import re
-import struct
 import subprocess
 import sys
-import zlib
 
 import pytest
 import requests
@@ -17,23 +15,11 @@ from playwright.sync_api import expect
 
 from kit.config import ROOT
 from tests.browser.conftest import PC, PHONE, SCREEN
+from tests.conftest import PDF, png
 from tests.e2e.conftest import wait_until
 from tools.seed import project_ids
 
 pytestmark = pytest.mark.browser
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def png(width: int = 8, height: int = 8) -> bytes:
-    """A white greyscale PNG, as a scanner at the window would send an image."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    rows = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def log_in(w, suite, username: str) -> None:

@@ -6,9 +6,9 @@ from kit.workflow_port import local_workflow
 from services.intake.server import create_intake
 from services.workflow.server import create_workflow
 from services.workflow.servicer import WorkflowServicer
+from tests.conftest import png
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = png()
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import pytest
 from kit import errors
 from kit.actor import Actor
 from services.intake.models import Project
-from tests.intake.conftest import PDF, PNG
+from tests.conftest import PDF
+from tests.intake.conftest import PNG
 
 ADMIN = Actor("admin", "admin")
 E01 = Actor("e01", "enterprise", enterprise="E01")
@@ -94,6 +95,9 @@ def test_deferrable_material_may_be_supplied_later(intake, workflow, project):
 def test_uploads_are_checked(intake, project, monkeypatch):
     with pytest.raises(errors.UnsupportedMedia):
         intake.upload_material(E01, project.id, "M01", "licence.pdf", b"MZ\x90\x00 not a pdf")
+    for glued in (b"%PDF-1.4\nMZ\x00\x00", b"\x89PNG\r\n\x1a\n<script>alert(1)</script>", b"\xff\xd8\xff<html>"):
+        with pytest.raises(errors.UnsupportedMedia, match="内容不完整或夹带了其他内容"):  # a header glued on
+            intake.upload_material(E01, project.id, "M01", "licence.pdf", glued)
     with pytest.raises(errors.Invalid):
         intake.upload_material(E01, project.id, "M99", "x.pdf", PDF)
     with pytest.raises(errors.NotFound):

@@ -16,7 +16,7 @@ from services.intake.models import Project
 from services.intake.server import create_intake
 from services.workflow.server import create_workflow
 from services.workflow.servicer import WorkflowServicer
-from tests.intake.conftest import PDF
+from tests.conftest import PDF
 
 pytestmark = pytest.mark.integration
 
