@@ -6,8 +6,10 @@ import re
 
 from kit import errors
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# control characters, zero-width and direction marks, line/paragraph separators, word joiners and the byte-order mark
+INVISIBLE = r"\x7f\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+CONTROL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f{INVISIBLE}]")
+CONTROL_IN_LINE = re.compile(rf"[\x00-\x1f{INVISIBLE}]")
 
 
 def clean_text(

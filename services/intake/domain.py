@@ -158,7 +158,7 @@ class Intake:
         for field_name, label in (("floor_area_m2", "建筑面积"), ("investment_wan", "投资额")):
             value = getattr(record, field_name) or 0.0
             if not math.isfinite(value) or value < 0 or value > 1e12:
-                raise errors.Invalid(f"{label}应为不小于0的有限数值", field=field_name)
+                raise errors.Invalid(f"{label}应在0至1万亿（10¹²）之间", field=field_name)
             setattr(record, field_name, value)
         facts = wpb.ProjectFacts(
             project_type=record.project_type,

@@ -1187,6 +1187,14 @@ class Workflow:
             raise errors.Invalid("须指定帮办代办专员的用户名", field="agent")
         rows = [self._team_member(lead, "lead", "lead")]
         rows += [self._team_member(m, "member", f"members[{n}]") for n, m in enumerate(members)]
+        seen: dict[str, str] = {}
+        for n, row in enumerate(rows):
+            if row.phone in seen:
+                raise errors.Invalid(
+                    f"{row.name}与{seen[row.phone]}的手机号相同：同一人只需列一次",
+                    field="lead" if n == 0 else f"members[{n - 1}].phone",
+                )
+            seen[row.phone] = row.name
         with transaction(self.sessions) as session:
             plan = self._visible_plan(session, actor, project_id, lock=True)
             if actor.role not in SERVICE_ROLES:

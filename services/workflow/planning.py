@@ -163,6 +163,7 @@ def approval_schedule(
         else:
             feasible = True
 
+    first_day = cal.add_workdays(today, 0)
     planned: list[StagePlan] = []
     for index, stage in enumerate(stages):
         stage_latest, stage_forecast = latest.get(stage.code, Span()), fwd.get(stage.code, Span())
@@ -170,9 +171,7 @@ def approval_schedule(
             ItemPlan(
                 item,
                 _item_span(stage_latest.accept, item.effective_days, cal),
-                Span(item.accepted_on, item.deadline)
-                if item.accepted_on
-                else _item_span(stage_forecast.accept, item.effective_days, cal),
+                _item_forecast(item, stage_forecast.accept, first_day, cal),
             )
             for item in stage.items
         ]
@@ -194,6 +193,16 @@ def approval_schedule(
 
 def _started(stages: Sequence[StageProgress], code: str) -> bool:
     return any(s.code == code and s.accepted_on is not None for s in stages)
+
+
+def _item_forecast(item: ItemProgress, stage_accept: date | None, first_day: date, cal: WorkingCalendar) -> Span:
+    """When an item will be (or was) finished: decided ones as they were; open ones by their deadline, but no
+    earlier than today's working day when they are already late; those not accepted yet from the stage's forecast."""
+    if item.decided_on is not None:
+        return Span(item.accepted_on, item.decided_on)
+    if item.accepted_on is not None:
+        return Span(item.accepted_on, max(item.deadline, first_day) if item.deadline else None)
+    return _item_span(stage_accept, item.effective_days, cal)
 
 
 def _item_span(accept: date | None, days: int, cal: WorkingCalendar) -> Span:

@@ -68,3 +68,6 @@ def test_bad_rating_rectification_and_figures(suite):
     assert [r["score"] for r in fgw.get("/ratings", params={"month": "2026-12"})["ratings"]] == [2]
     supervisor.post("/revisits", json={"enterprise": "E03", "outcome": "电话回访，企业满意", "satisfied": True})
     assert supervisor.get("/revisits", params={"enterprise": "E03"})["revisits"][0]["satisfied"] is True
+    with pytest.raises(ApiError) as unknown:  # a revisit of an enterprise nobody registered
+        supervisor.post("/revisits", json={"enterprise": "E99", "outcome": "电话回访", "satisfied": True})
+    assert unknown.value.status == 400 and "尚未登记" in unknown.value.problem["detail"]

@@ -214,7 +214,7 @@ def test_league_table_and_monthly_report_with_workbook(own, scenario):
     overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=4, values_only=True) if row[0]}
     assert (
         overview["办结审批事项（件）"] == total
-        and overview["按时办结率（含月末在办超期）"] == report["city"]["on_time_rate"]
+        and overview["按时办结率（含在办超期）"] == report["city"]["on_time_rate"]
     )
     assert overview["留言按时答复率"] == report["city"]["timely_rate"]
     sheet = list(book["部门排名"].iter_rows(min_row=2, values_only=True))

@@ -92,6 +92,8 @@ def test_team_and_agent_need_a_major_project_a_lead_members_and_good_phones(work
         ("agent", LEAD, [TeamMemberInput("吴科长", "13900000002", "nowhere")]),
         ("agent", LEAD, [TeamMemberInput("吴科长", "13900000002")]),
         ("agent", LEAD, [TeamMemberInput(" ", "13900000002", "zrgh")]),
+        ("agent", LEAD, [MEMBERS[0]] * 50),  # the same person fifty times
+        ("agent", LEAD, [TeamMemberInput(LEAD.name, LEAD.phone, "zrgh")]),  # the lead again as a member
     ]
     for agent, lead, members in bad:
         with pytest.raises(errors.Invalid):

@@ -186,3 +186,35 @@ def test_zero_day_stages_of_land_and_start_chain_on_the_same_day():
     assert s["S1"].latest.accept == s["S2"].latest.finish == D("2026-10-29")
     # forwards from Monday 12 October: S1 and S2 that day, the permit on Tuesday 13 October
     assert schedule.earliest_start == D("2026-10-14") and schedule.slack_days == 13
+
+
+def test_an_item_past_its_deadline_is_forecast_from_today_and_a_decided_one_by_its_decision():
+    """S2 of P05 accepted Wednesday 30 September: on Friday 23 October one item is still open although its
+    deadline was Thursday 22 October (it cannot finish before today), another was decided on 15 October."""
+    stages = stages_of(
+        "P05", S1={"status": "completed", "accepted_on": D("2026-09-14"), "finished_on": D("2026-09-30")}
+    )
+    s2 = next(s for s in stages if s.code == "S2")
+    late, done, *rest = s2.items
+    items = [
+        ItemProgress(
+            **{**vars(late), "status": "accepted", "accepted_on": D("2026-09-30"), "deadline": D("2026-10-22")}
+        ),
+        ItemProgress(
+            **{
+                **vars(done),
+                "status": "approved",
+                "accepted_on": D("2026-09-30"),
+                "deadline": D("2026-10-16"),
+                "decided_on": D("2026-10-15"),
+            }
+        ),
+        *rest,
+    ]
+    stages[stages.index(s2)] = StageProgress(
+        **{**vars(s2), "status": "accepted", "accepted_on": D("2026-09-30"), "items": items}
+    )
+    schedule = approval_schedule(stages, D("2026-10-23"), CAL, "S3", D("2026-11-02"))
+    forecast = {i.item.code: i.forecast for i in by_code(schedule)["S2"].items}
+    assert forecast[items[0].code].finish == D("2026-10-23")  # today, not the past deadline
+    assert forecast[items[1].code].finish == D("2026-10-15")  # as it happened

@@ -7,7 +7,7 @@ from zhitong.clock.v1 import clock_pb2
 from kit import config
 from kit.calendar import FIRST_YEAR, LAST_YEAR
 from kit.clock import LOCAL_TZ
-from kit.dates import parse_moment
+from kit.dates import is_moment_shaped, parse_moment
 from kit.proto import from_timestamp, timestamp
 from services.gateway import clients
 from services.gateway.auth import current_actor
@@ -35,6 +35,8 @@ def set_clock(body):
     if current_actor().role not in ("admin", "ops"):
         raise Problem(403, "只有系统管理员或运维可以设置时间")
     when = parse_moment(body["now"])
+    if when is None and is_moment_shaped(body["now"]):
+        raise Problem(400, "时间（now）不是真实存在的日期或时刻（如 2 月 30 日、25 点）", field="now")
     if when is None:
         raise Problem(
             400, "时间（now）须为带时刻的日期时间，例如 2026-09-30T09:00:00+08:00；只写日期不会被当作零点", field="now"

@@ -8,6 +8,12 @@ from services.gateway import clients, views
 from services.gateway.auth import actor_pb
 
 
+def registered(code: str) -> bool:
+    """Whether `code` is an enterprise registered with intake (as the caller may see it)."""
+    found = clients.intake().call("ListEnterprises", ipb.ListEnterprisesRequest(actor=actor_pb()))
+    return any(e.code == code for e in found.enterprises)
+
+
 def search():
     found = clients.intake().call("ListEnterprises", ipb.ListEnterprisesRequest(actor=actor_pb()))
     return {"enterprises": [views.enterprise(e) for e in found.enterprises]}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from zhitong.rating.v1 import rating_pb2 as rpb
 
+from kit.text import printable
 from services.gateway import clients, views
+from services.gateway.api import enterprises
 from services.gateway.auth import actor_pb
+from services.gateway.problems import Problem
 
 
 def _at(message, name):
@@ -159,6 +162,8 @@ def revisits(enterprise=None):
 
 
 def record_revisit(body):
+    if not enterprises.registered(body["enterprise"]):
+        raise Problem(400, f"企业“{printable(body['enterprise'], 40)}”尚未登记", field="enterprise")
     found = clients.rating().call(
         "RecordRevisit",
         rpb.RecordRevisitRequest(

@@ -4,11 +4,11 @@ enterprises it serves. The rules are in `services/gateway/users.py`."""
 from __future__ import annotations
 
 from flask import current_app
-from zhitong.intake.v1 import intake_pb2 as ipb
 
-from services.gateway import clients, users
 from services.gateway import supervision as sv
-from services.gateway.auth import actor_pb, current_actor
+from services.gateway import users
+from services.gateway.api import enterprises
+from services.gateway.auth import current_actor
 
 
 def _sessions():
@@ -16,11 +16,7 @@ def _sessions():
 
 
 def _directory() -> users.Directory:
-    def enterprise_exists(code: str) -> bool:
-        found = clients.intake().call("ListEnterprises", ipb.ListEnterprisesRequest(actor=actor_pb()))
-        return any(e.code == code for e in found.enterprises)
-
-    return users.Directory(sv.names().departments, enterprise_exists)
+    return users.Directory(sv.names().departments, enterprises.registered)
 
 
 def search(role=None, department=None, enterprise=None, q=None, active=None, limit=50, offset=0):
