@@ -88,7 +88,7 @@ function filenameOf(response) {
       /* fall back to the plain name */
     }
   }
-  return /filename="([^"]+)"/i.exec(disposition)?.[1] || ''
+  return /filename="?([^";]+)"?/i.exec(disposition)?.[1]?.trim() || ''
 }
 
 // `token` overrides the session's token (the big screen); `form` sends multipart/form-data; `html` asks for a page
