@@ -72,9 +72,10 @@ async function problemOf(response) {
 }
 
 // `token` overrides the session's token (the big screen); `form` sends multipart/form-data; `html` asks for a page
-// (a printable one) and gives its text.
-export async function request(method, path, { body, form, token, params, html } = {}) {
-  const headers = { Accept: html ? 'text/html, application/problem+json' : 'application/json, application/problem+json' }
+// (a printable one) and gives its text; `file` asks for a download (a workbook) and gives { blob, filename }.
+export async function request(method, path, { body, form, token, params, html, file } = {}) {
+  const wanted = html ? 'text/html' : file ? '*/*' : 'application/json'
+  const headers = { Accept: `${wanted}, application/problem+json` }
   const bearer = token || session.current?.token
   if (bearer) headers.Authorization = `Bearer ${bearer}`
   let payload
@@ -104,7 +105,14 @@ export async function request(method, path, { body, form, token, params, html } 
     throw error
   }
   if (response.status === 204) return null
+  if (file) return { blob: await response.blob(), filename: filenameOf(response) }
   return html ? response.text() : response.json()
+}
+
+// The name the gateway gives a download (Content-Disposition: attachment; filename=…), if any.
+function filenameOf(response) {
+  const found = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(response.headers.get('content-disposition') || '')
+  return found ? decodeURIComponent(found[1]) : null
 }
 
 export const api = {
@@ -112,5 +120,6 @@ export const api = {
   post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
   put: (path, body, opts = {}) => request('PUT', path, { ...opts, body }),
   page: (path, opts = {}) => request('GET', path, { ...opts, html: true }),
+  file: (path, opts = {}) => request('GET', path, { ...opts, file: true }),
   upload: (path, form) => request('POST', path, { form }),
 }
