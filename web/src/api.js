@@ -71,11 +71,25 @@ async function problemOf(response) {
   return { title: titles[response.status] || '请求失败', detail: `服务器返回状态 ${response.status}` }
 }
 
+// The file name a download was given (Content-Disposition's filename*, else its plain filename).
+function filenameOf(response) {
+  const disposition = response.headers.get('content-disposition') || ''
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)
+  if (encoded) {
+    try {
+      return decodeURIComponent(encoded[1])
+    } catch {
+      /* fall back to the plain name */
+    }
+  }
+  return /filename="([^"]+)"/i.exec(disposition)?.[1] || ''
+}
+
 // `token` overrides the session's token (the big screen); `form` sends multipart/form-data; `html` asks for a page
-// (a printable one) and gives its text; `file` asks for a download (a workbook) and gives { blob, filename }.
-export async function request(method, path, { body, form, token, params, html, file } = {}) {
-  const wanted = html ? 'text/html' : file ? '*/*' : 'application/json'
-  const headers = { Accept: `${wanted}, application/problem+json` }
+// (a printable one) and gives its text; `binary` gives a file as { blob, name }.
+export async function request(method, path, { body, form, token, params, html, binary } = {}) {
+  const accept = html ? 'text/html' : binary ? '*/*' : 'application/json'
+  const headers = { Accept: `${accept}, application/problem+json` }
   const bearer = token || session.current?.token
   if (bearer) headers.Authorization = `Bearer ${bearer}`
   let payload
@@ -105,14 +119,8 @@ export async function request(method, path, { body, form, token, params, html, f
     throw error
   }
   if (response.status === 204) return null
-  if (file) return { blob: await response.blob(), filename: filenameOf(response) }
+  if (binary) return { blob: await response.blob(), name: filenameOf(response) }
   return html ? response.text() : response.json()
-}
-
-// The name the gateway gives a download (Content-Disposition: attachment; filename=…), if any.
-function filenameOf(response) {
-  const found = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(response.headers.get('content-disposition') || '')
-  return found ? decodeURIComponent(found[1]) : null
 }
 
 export const api = {
@@ -120,6 +128,6 @@ export const api = {
   post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
   put: (path, body, opts = {}) => request('PUT', path, { ...opts, body }),
   page: (path, opts = {}) => request('GET', path, { ...opts, html: true }),
-  file: (path, opts = {}) => request('GET', path, { ...opts, file: true }),
+  file: (path, opts = {}) => request('GET', path, { ...opts, binary: true }),
   upload: (path, form) => request('POST', path, { form }),
 }

@@ -30,10 +30,10 @@ export function usePrintable() {
     },
     // Downloads the file at `path` (GET) under the gateway's name for it, else `fallback`.
     async download(path, params, fallback) {
-      const { blob, filename } = await api.file(path, { params })
+      const { blob, name } = await api.file(path, { params })
       const link = document.createElement('a')
       link.href = keep(blob)
-      link.download = filename || fallback
+      link.download = name || fallback
       document.body.appendChild(link)
       link.click()
       link.remove()
