@@ -1,7 +1,9 @@
-// One client, five terminals: enterprise (phone and PC), department workbench, service window, big screen and
-// the public guide. Pages of the first three need a login of the right role; the screen and the guide do not.
+// One client, six terminals: enterprise (phone and PC), department workbench, service window, supervision, big
+// screen and the public guide. Pages of the first four need a login of the right role; the screen and the guide do
+// not.
 import { createRouter, createWebHistory } from 'vue-router'
 import { currentUser, onPasswordChangeRequired, onSessionExpired } from './api.js'
+import { READERS, SUPERVISORS } from './views/supervision/nav.js'
 
 const ENTERPRISE = ['enterprise', 'agent']
 const HANDLERS = ['officer', 'dept_head', 'supervisor', 'admin']
@@ -15,6 +17,7 @@ export function homeOf(user) {
   if (user.role === 'screen') return '/screen'
   if (WINDOW.includes(user.role) && user.department === 'window') return '/window'
   if (user.role === 'admin') return '/admin/users'
+  if (user.role === 'supervisor') return '/supervision'
   if (HANDLERS.includes(user.role)) return '/dept'
   return '/guide'
 }
@@ -39,6 +42,17 @@ const routes = [
   { path: '/window/projects/:id/:stage', component: () => import('./views/window/Application.vue'), meta: { roles: WINDOW, window: true, title: '阶段申请' } },
   { path: '/window/accounts', component: () => import('./views/admin/Accounts.vue'), meta: { roles: WINDOW, window: true, title: '企业账号' } },
   { path: '/window/receipt/:id/:stage', component: () => import('./views/window/Receipt.vue'), meta: { roles: WINDOW, window: true, title: '受理回执' } },
+  // 督查端
+  { path: '/supervision', component: () => import('./views/supervision/Home.vue'), meta: { roles: READERS, title: '督查首页' } },
+  { path: '/supervision/monthly', component: () => import('./views/supervision/Monthly.vue'), meta: { roles: READERS, title: '月度通报' } },
+  { path: '/supervision/assessment', component: () => import('./views/supervision/Assessment.vue'), meta: { roles: READERS, title: '双月考核' } },
+  { path: '/supervision/scheduling', component: () => import('./views/supervision/Scheduling.vue'), meta: { roles: READERS, title: '月调度' } },
+  { path: '/supervision/flags', component: () => import('./views/supervision/Flags.vue'), meta: { roles: SUPERVISORS, title: '留言督办' } },
+  { path: '/supervision/rectifications', component: () => import('./views/supervision/Rectifications.vue'), meta: { roles: SUPERVISORS, title: '整改审核' } },
+  { path: '/supervision/cases', component: () => import('./views/supervision/Cases.vue'), meta: { roles: SUPERVISORS, title: '双线会商' } },
+  { path: '/supervision/cases/:id', component: () => import('./views/supervision/Case.vue'), meta: { roles: SUPERVISORS, title: '会商详情' } },
+  { path: '/supervision/projects', component: () => import('./views/supervision/Projects.vue'), meta: { roles: ['supervisor', 'admin'], title: '重大项目' } },
+  { path: '/supervision/projects/:id', component: () => import('./views/supervision/Project.vue'), meta: { roles: ['supervisor', 'admin'], title: '项目督办' } },
   // 大屏端 and 办事指南: no login
   { path: '/screen', component: () => import('./views/Screen.vue'), meta: { title: '监督大屏' } },
   { path: '/guide', component: () => import('./views/GuideIndex.vue'), meta: { title: '办事指南' } },
