@@ -235,14 +235,15 @@ class Consult:
         return flag
 
     def list_flags(self, actor: Actor, department: str = "", month: str = "") -> list[tuple[Flag, str]]:
-        """Flags with the question's subject, per department (supervisors: all; a department: its own)."""
+        """Flags with the question's subject, per department (supervisors: all; a department: its own). A flag
+        belongs to the month its question was due, as the question's own figures do, whenever it was made."""
         department = department_scope(actor, department, "统计数据")
         query = select(Flag, Question.subject).join(Question, Question.id == Flag.question_id).order_by(Flag.at.desc())
         if department:
             query = query.where(Flag.department == department)
         if month:
             start, end = month_bounds(month)
-            query = query.where(Flag.at >= start, Flag.at < end)
+            query = query.where(Question.due_at >= start, Question.due_at < end)
         with self.sessions() as session:
             return [(f, subject) for f, subject in session.execute(query)]
 
@@ -261,7 +262,8 @@ class Consult:
         )
         flags = (
             select(Flag.department, Flag.kind, func.count())
-            .where(Flag.at >= start, Flag.at < end)
+            .join(Question, Question.id == Flag.question_id)
+            .where(Question.due_at >= start, Question.due_at < end)
             .group_by(Flag.department, Flag.kind)
         )
         if scope:

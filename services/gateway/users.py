@@ -274,14 +274,16 @@ def list_users(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict], int]:
-    """One page of accounts (by user name) and how many match; the window sees enterprise accounts only."""
-    if actor.role != "admin" and not actor.at_window:
+    """One page of accounts (by user name) and how many match; the window sees enterprise accounts only, a
+    supervisor the agents (帮办代办专员) it assigns to major projects."""
+    visible = {"supervisor": "agent"}.get(actor.role, "enterprise" if actor.at_window else "")
+    if actor.role != "admin" and not visible:
         raise errors.Forbidden("只有系统管理员可以查看用户账号")
     query = select(User)
     if actor.role != "admin":
-        if role and role != "enterprise":
+        if role and role != visible:
             return [], 0
-        role = "enterprise"
+        role = visible
     if role:
         query = query.where(User.role == role)
     if department:

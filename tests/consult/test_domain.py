@@ -103,6 +103,19 @@ def test_window_forwards_and_supervisor_flags(consult, clock):
         consult.stats(ZRGH, month) and consult.list_flags(ZRGH, department="fgw")
 
 
+def test_a_flag_counts_in_the_month_its_question_was_due(consult, clock):
+    clock.set(local("2026-11-30 10:00"))  # due 17:30 that Monday, answered the next morning
+    q = consult.post_question(E01, "fgw", "施工许可", "请问需要哪些材料？")
+    clock.set(local("2026-12-01 09:00"))
+    consult.reply(FGW, q.id, "请见办事指南")
+    consult.flag(SUPERVISOR, q.id, "late", "超过当日答复时限")  # flagged in December
+    assert [f.note for f, _ in consult.list_flags(SUPERVISOR, month="2026-11")] == ["超过当日答复时限"]
+    assert consult.list_flags(SUPERVISOR, month="2026-12") == []
+    rows, _ = consult.stats(SUPERVISOR, "2026-11")
+    assert [(f.department, f.due, f.replied_on_time, f.late_flags) for f in rows] == [("fgw", 1, 0, 1)]
+    assert [f.late_flags for f in consult.stats(SUPERVISOR, "2026-12")[0]] == []
+
+
 def test_joint_case_is_red_past_its_target_until_closed(consult, clock, workflow):
     workflow.create_plan(ADMIN, "p1", "会商项目", "E01", ProjectFacts("general_social"))
     clock.set(local("2026-10-12 10:00"))

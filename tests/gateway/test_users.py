@@ -116,7 +116,13 @@ def test_only_admins_manage_accounts_and_the_window_only_enterprise_ones(client)
     body = {"username": "e01-zhang", "role": "enterprise", "enterprise": "E01", "display_name": "张三"}
     for who in ("supervisor", "zjj-head", "e01", "agent"):
         assert problem(client.post("/api/v1/admin/users", json=body, headers=auth(token_of(client, who))), 403)
+    for who in ("zjj-head", "e01", "agent"):
         assert problem(client.get("/api/v1/admin/users", headers=auth(token_of(client, who))), 403)
+    # a supervisor finds the agents it assigns to major projects, and nobody else
+    supervisor = auth(token_of(client, "supervisor"))
+    agents = client.get("/api/v1/admin/users", headers=supervisor).json()["users"]
+    assert {u["username"] for u in agents} == {"agent", "agent2"} and {u["role"] for u in agents} == {"agent"}
+    assert client.get("/api/v1/admin/users", params={"role": "admin"}, headers=supervisor).json()["total"] == 0
     window = auth(token_of(client, "window-officer"))
     r = client.post("/api/v1/admin/users", json=body, headers=window)
     assert r.status_code == 201 and r.json()["temporary_password"]
