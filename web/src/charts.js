@@ -20,7 +20,8 @@ export const DARK = {
   fontSize: 16,
   labelSize: 18,
   stageSize: 14,
-  stageGrid: { left: 50, right: 20, top: 20, bottom: 60 },
+  stageWidth: 120, // every stage's name under its bar, broken into lines where needed
+  stageGrid: { left: 50, right: 20, top: 20, bottom: 80 },
   trendGrid: { left: 50, right: 60, top: 40, bottom: 30 },
 }
 export const LIGHT = {
@@ -59,7 +60,8 @@ export function colourPie(runningByColour, theme) {
         type: 'pie',
         radius: ['38%', '62%'],
         center: ['50%', '44%'],
-        label: { color: theme.label, fontSize: theme.labelSize, formatter: '{b}\n{c}' },
+        // the count by each slice; the legend below names the colours (a name beside a slice is cut short)
+        label: { color: theme.label, fontSize: theme.labelSize, formatter: '{c}' },
         data: ['blue', 'yellow', 'red']
           .map((c) => ({ name: COLOUR_LEGEND[c], value: runningByColour[c] || 0, itemStyle: { color: COLOURS[c] } }))
           .map((d) => ({ ...d, label: { show: d.value > 0 }, labelLine: { show: d.value > 0 } })),
