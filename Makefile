@@ -14,7 +14,7 @@ WEB_DEPS := web/node_modules/.installed
 WEB_STAMP := web/dist/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help setup proto web screen-token run demo bench k8s-check test test-unit test-integration test-e2e test-browser lint migrate migration lock clean
+.PHONY: help setup proto web screen-token run demo bench k8s-check test test-unit test-integration test-e2e test-browser screenshots lint migrate migration lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -77,9 +77,13 @@ test-integration: setup ## Integration tests on the machine's PostgreSQL
 test-e2e: setup ## End-to-end tests: the suite started as `make run` starts it, driven through the gateway
 	$(PY) -m pytest -q tests -m e2e
 
-test-browser: setup ## Browser tests: the web client in Debian's Chromium (Playwright), screenshots into docs/screenshots
+test-browser: setup ## Browser tests: the web client in Debian's Chromium (Playwright), screenshots into var/screenshots
 	@tools/ensure_rabbitmq.sh
 	$(PY) -m pytest -q tests -m browser
+
+screenshots: setup ## The browser tests, saving their screenshots into docs/screenshots (the README's pictures)
+	@tools/ensure_rabbitmq.sh
+	ZHITONG_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests -m browser
 
 bench: setup ## Benchmarks on PostgreSQL: a sweep over 1,000,000 open items; the dashboard over 200,000 projects
 	@tools/ensure_rabbitmq.sh
