@@ -30,18 +30,18 @@ const routes = [
   { path: '/admin/users', component: () => import('./views/admin/Accounts.vue'), meta: { roles: ['admin'], title: '用户管理' } },
   // 企业端
   { path: '/enterprise', component: () => import('./views/enterprise/Projects.vue'), meta: { roles: ENTERPRISE, title: '我的项目' } },
-  { path: '/enterprise/projects/:id', component: () => import('./views/enterprise/Project.vue'), meta: { roles: ENTERPRISE, title: '项目详情' } },
+  { path: '/enterprise/projects/:id([A-Za-z0-9_-]+)', component: () => import('./views/enterprise/Project.vue'), meta: { roles: ENTERPRISE, title: '项目详情' } },
   { path: '/enterprise/consultations', component: () => import('./views/enterprise/Consultations.vue'), meta: { roles: ENTERPRISE, title: '我的咨询' } },
   { path: '/enterprise/ratings', component: () => import('./views/enterprise/Ratings.vue'), meta: { roles: ['enterprise'], title: '评价' } },
   // 部门端
   { path: '/dept', component: () => import('./views/dept/Queue.vue'), meta: { roles: HANDLERS, title: '待办事项' } },
-  { path: '/dept/items/:id', component: () => import('./views/dept/Item.vue'), meta: { roles: HANDLERS, title: '事项办理' } },
+  { path: '/dept/items/:id([A-Za-z0-9_-]+)', component: () => import('./views/dept/Item.vue'), meta: { roles: HANDLERS, title: '事项办理' } },
   { path: '/dept/consultations', component: () => import('./views/dept/Questions.vue'), meta: { roles: HANDLERS, title: '留言答复' } },
   // 窗口端
   { path: '/window', component: () => import('./views/window/Window.vue'), meta: { roles: WINDOW, window: true, title: '综合窗口' } },
-  { path: '/window/projects/:id/:stage', component: () => import('./views/window/Application.vue'), meta: { roles: WINDOW, window: true, title: '阶段申请' } },
+  { path: '/window/projects/:id([A-Za-z0-9_-]+)/:stage([A-Za-z0-9_-]+)', component: () => import('./views/window/Application.vue'), meta: { roles: WINDOW, window: true, title: '阶段申请' } },
   { path: '/window/accounts', component: () => import('./views/admin/Accounts.vue'), meta: { roles: WINDOW, window: true, title: '企业账号' } },
-  { path: '/window/receipt/:id/:stage', component: () => import('./views/window/Receipt.vue'), meta: { roles: WINDOW, window: true, title: '受理回执' } },
+  { path: '/window/receipt/:id([A-Za-z0-9_-]+)/:stage([A-Za-z0-9_-]+)', component: () => import('./views/window/Receipt.vue'), meta: { roles: WINDOW, window: true, title: '受理回执' } },
   // 督查端
   { path: '/supervision', component: () => import('./views/supervision/Home.vue'), meta: { roles: READERS, title: '督查首页' } },
   { path: '/supervision/monthly', component: () => import('./views/supervision/Monthly.vue'), meta: { roles: READERS, title: '月度通报' } },
@@ -50,9 +50,9 @@ const routes = [
   { path: '/supervision/flags', component: () => import('./views/supervision/Flags.vue'), meta: { roles: SUPERVISORS, title: '留言督办' } },
   { path: '/supervision/rectifications', component: () => import('./views/supervision/Rectifications.vue'), meta: { roles: SUPERVISORS, title: '整改审核' } },
   { path: '/supervision/cases', component: () => import('./views/supervision/Cases.vue'), meta: { roles: SUPERVISORS, title: '双线会商' } },
-  { path: '/supervision/cases/:id', component: () => import('./views/supervision/Case.vue'), meta: { roles: SUPERVISORS, title: '会商详情' } },
+  { path: '/supervision/cases/:id([A-Za-z0-9_-]+)', component: () => import('./views/supervision/Case.vue'), meta: { roles: SUPERVISORS, title: '会商详情' } },
   { path: '/supervision/projects', component: () => import('./views/supervision/Projects.vue'), meta: { roles: ['supervisor', 'admin'], title: '重大项目' } },
-  { path: '/supervision/projects/:id', component: () => import('./views/supervision/Project.vue'), meta: { roles: ['supervisor', 'admin'], title: '项目督办' } },
+  { path: '/supervision/projects/:id([A-Za-z0-9_-]+)', component: () => import('./views/supervision/Project.vue'), meta: { roles: ['supervisor', 'admin'], title: '项目督办' } },
   // 大屏端 and 办事指南: no login
   { path: '/screen', component: () => import('./views/Screen.vue'), meta: { title: '监督大屏' } },
   { path: '/guide', component: () => import('./views/GuideIndex.vue'), meta: { title: '办事指南' } },
