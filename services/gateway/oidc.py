@@ -314,7 +314,7 @@ class Issuer:
                 detail = "授权码无效、已使用或已过期，请重新登录"
             else:
                 detail = f"统一身份认证平台拒绝了登录请求（{error or refused.status}），请重新登录"
-            raise Problem(400, detail, title="统一身份认证登录失败", error=error or None) from None
+            raise Problem(400, detail, title="统一身份认证登录失败", **({"error": error} if error else {})) from None
         access = answer.get("access_token") if isinstance(answer, dict) else None
         if not isinstance(access, str) or not access:
             raise Problem(502, "统一身份认证平台没有返回访问令牌", title="统一身份认证登录失败")
