@@ -168,6 +168,8 @@ class Issuer:
                     log.warning("OpenID discovery at %s failed: %s", url, exc)
                     raise
                 log.warning("OpenID discovery at %s failed, keeping the earlier copy: %s", url, exc)
+                # try again in a minute, not at every request (each try may wait for the timeout)
+                self._discovered_at = time.monotonic() - DISCOVERY_SECONDS + 60
                 return self._discovery
             if self._keys is None or self._keys.uri != document["jwks_uri"]:
                 self._keys = jwt.PyJWKClient(document["jwks_uri"], lifespan=JWKS_SECONDS, timeout=TIMEOUT_SECONDS)

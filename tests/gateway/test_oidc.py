@@ -187,6 +187,18 @@ def test_an_issuer_that_does_not_answer_is_a_503_after_the_timeout(make_client, 
         assert time.monotonic() - started < 3
 
 
+def test_a_discovery_document_past_its_hour_serves_while_the_issuer_is_away(monkeypatch):
+    with FakeIssuer() as away:
+        platform = oidc.Issuer(oidc.LoginSettings(issuer=away.issuer, client_id=away.client_id))
+        document = platform.discovery()
+    tries, fetch = [], oidc._open
+    monkeypatch.setattr(oidc, "_open", lambda request: tries.append(request.full_url) or fetch(request))
+    platform._discovered_at -= oidc.DISCOVERY_SECONDS  # an hour later, and the issuer is gone
+    assert platform.discovery() == document
+    assert platform.discovery() == document
+    assert len(tries) == 1  # tried again a minute later, not at every request
+
+
 def test_password_logins_switched_off_are_403_while_issuer_and_screen_tokens_work(make_client, monkeypatch, issuer):
     for name, value in issuer.env().items():
         monkeypatch.setenv(name, value)
