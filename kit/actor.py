@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every role of the suite (the built-in user store's and, mapped from its claims, the identity platform's).
+ROLES = ("enterprise", "agent", "officer", "dept_head", "supervisor", "admin", "ops", "screen")
 HANDLER_ROLES = ("officer", "dept_head")
 WINDOW = "window"
 

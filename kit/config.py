@@ -27,6 +27,11 @@ def text(name: str, default: str | None = None) -> str:
     return value
 
 
+def optional(name: str) -> str:
+    """The value of `name`, or "" when it is not set: for settings whose absence turns something off."""
+    return os.environ.get(name) or ""
+
+
 def integer(name: str, default: int) -> int:
     raw = text(name, str(default))
     try:
@@ -48,6 +53,11 @@ def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ConfigError(f"setting {name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
+
+
+def flag(name: str, default: bool) -> bool:
+    """A switch written `1` (on) or `0` (off)."""
+    return choice(name, "1" if default else "0", ("0", "1")) == "1"
 
 
 def words(name: str, default: str = "") -> tuple[str, ...]:
@@ -107,7 +117,7 @@ def trust_proxy() -> bool:
     """`ZHITONG_TRUST_PROXY=1`: the gateway runs behind a reverse proxy, so `X-Forwarded-Proto`,
     `X-Forwarded-Host` and `X-Forwarded-For` say how the public reached it. Off by default, since anyone could
     send those headers to a gateway that is reached directly."""
-    return choice("ZHITONG_TRUST_PROXY", "0", ("0", "1")) == "1"
+    return flag("ZHITONG_TRUST_PROXY", False)
 
 
 def service_token() -> str:

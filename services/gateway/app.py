@@ -23,7 +23,7 @@ from starlette.formparsers import MultiPartException
 
 from kit import config, errors, logs
 from kit.grpc_client import ServiceError, channel
-from services.gateway import auth, problems, web
+from services.gateway import auth, oidc, problems, web
 from services.gateway.metrics import RequestMetrics
 from services.gateway.users import gateway_sessions
 
@@ -107,6 +107,10 @@ def create_app() -> connexion.FlaskApp:
     flask_app.json.ensure_ascii = False
     flask_app.config["SESSIONS"] = gateway_sessions()
     auth.use_user_store(flask_app.config["SESSIONS"])
+    login = oidc.LoginSettings.from_env()
+    flask_app.config["LOGIN"] = login
+    flask_app.config["ISSUER"] = oidc.Issuer(login) if login.single_sign_on else None
+    auth.use_issuer(flask_app.config["ISSUER"])
     flask_app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     flask_app.add_url_rule("/readyz", "readyz", _ready)
     web.register(flask_app)  # the web client at `/` (fixed routes such as /healthz win over its catch-all)

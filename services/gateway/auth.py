@@ -1,7 +1,11 @@
 """Bearer tokens (JWT, HS256) issued from the built-in user store, with the role, department and enterprise as
 claims; connexion calls `bearer_info` for every secured operation. A token also carries its account's generation:
 when an account is deactivated, changes role or department, gets a new password or is signed out, its generation
-goes up and its earlier tokens stop working (each worker looks the account up again after a few seconds)."""
+goes up and its earlier tokens stop working (each worker looks the account up again after a few seconds).
+
+When an OpenID Connect issuer is configured (统一身份认证, see `oidc.py`), a token that names it as its `iss` is
+verified with the issuer's keys instead, and its claims are mapped to the same ones; the user store has no say
+over such a token."""
 
 from __future__ import annotations
 
@@ -17,13 +21,15 @@ from connexion import context
 from connexion.exceptions import OAuthProblem
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from zhitong.common.v1 import actor_pb2
 
 from kit import config
-from kit.actor import Actor
+from kit.actor import ROLES, Actor
+from services.gateway import oidc
 from services.gateway.models import User
+from services.gateway.problems import Problem
 
-ROLES = ("enterprise", "agent", "officer", "dept_head", "supervisor", "admin", "ops", "screen")
 _DEV_SECRET = "zhitong-development-secret-not-for-production"
 
 
@@ -125,8 +131,35 @@ def _account(username: str) -> tuple[int, bool] | None:
     return state
 
 
-def bearer_info(token: str) -> dict:
-    """Called by connexion (x-bearerInfoFunc): the token's claims, or 401 when it is not valid."""
+# ---- tokens of the city's identity platform ----
+
+_issuer: oidc.Issuer | None = None
+
+
+def use_issuer(issuer: oidc.Issuer | None) -> None:
+    """Accept the access tokens of this OpenID Connect issuer too (the app sets it when it is built)."""
+    global _issuer
+    _issuer = issuer
+
+
+def _issuer_claims(issuer: oidc.Issuer, token: str) -> dict:
+    try:
+        return issuer.verify(token)
+    except oidc.IssuerUnavailable:
+        raise Problem(503, f"无法核验统一身份认证登录：{oidc.UNAVAILABLE}") from None
+
+
+async def _issuer_claims_off_the_loop(issuer: oidc.Issuer, token: str) -> dict:
+    # Fetching the issuer's keys may take up to its timeout: not on the event loop that serves the other requests.
+    return await run_in_threadpool(_issuer_claims, issuer, token)
+
+
+def bearer_info(token: str):
+    """Called by connexion (x-bearerInfoFunc): the token's claims, or 401 when it is not valid. A token of the
+    configured issuer is verified in a worker thread (connexion awaits the coroutine returned for it)."""
+    issuer = _issuer
+    if issuer is not None and oidc.unverified_issuer(token) == issuer.settings.issuer:
+        return _issuer_claims_off_the_loop(issuer, token)
     s = settings()
     try:
         claims = jwt.decode(token, s.secret, algorithms=["HS256"], issuer=s.issuer, options={"require": ["exp", "sub"]})

@@ -5,6 +5,7 @@ suite). Every page fails its test on a console error or an uncaught exception.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,13 +77,14 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def open_page(browser, suite) -> Callable[..., Watched]:
-    """`open_page(viewport)`: a new browser context (own storage, zh-CN) and page at that size, watched for errors."""
+@contextlib.contextmanager
+def watched_pages(browser, base_url: str):
+    """`make(viewport)`: a new browser context (own storage, zh-CN) and page at that size on `base_url`, watched
+    for errors; when the block ends, every context is closed and any unexpected error fails the test."""
     contexts, watched = [], []
 
     def make(viewport: dict, **kwargs) -> Watched:
-        context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=suite.base, **kwargs)
+        context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=base_url, **kwargs)
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
@@ -97,3 +99,10 @@ def open_page(browser, suite) -> Callable[..., Watched]:
     for context in contexts:
         context.close()
     assert not problems, "errors in the browser:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def open_page(browser, suite) -> Callable[..., Watched]:
+    """`open_page(viewport)`: a new browser context (own storage, zh-CN) and page at that size, watched for errors."""
+    with watched_pages(browser, suite.base) as make:
+        yield make

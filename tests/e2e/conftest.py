@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -114,7 +115,9 @@ class Suite:
                 raise RuntimeError(f"{name} stopped:\n{self.log(name)[-3000:]}")
 
 
-def start_suite(var: Path, amqp_url: str) -> Suite:
+def start_suite(var: Path, amqp_url: str, extra_env: Mapping[str, str] | None = None) -> Suite:
+    """The whole suite on free ports; `extra_env` adds or overrides settings of every process (e.g. the
+    identity platform's)."""
     names = [*PROCESS_PORTS, *(f"metrics:{name}" for name in METRICS)]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     env = {**os.environ, **run_env()}
@@ -126,6 +129,7 @@ def start_suite(var: Path, amqp_url: str) -> Suite:
         ZHITONG_SWEEP_SECONDS="3600",  # sweeps come from clock changes in tests, not from the timer
         ALERTS_RETRY_BASE_SECONDS="1",
     )
+    env.update(extra_env or {})
     for name in ("workflow", "intake", "consult", "rating", "alerts"):
         env[f"{name.upper()}_GRPC_ADDR"] = f"127.0.0.1:{ports[name]}"
     for name in METRICS:

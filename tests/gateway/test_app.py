@@ -21,6 +21,7 @@ def test_login_issues_a_token_with_role_and_department(make_client):
         "enterprise": None,
         "display_name": "自然资源和规划局审批人员",
         "must_change_password": False,
+        "sso": False,
     }
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.json()["department"] == "zrgh"

@@ -25,6 +25,7 @@ export function homeOf(user) {
 const routes = [
   { path: '/', redirect: () => homeOf(currentUser()) },
   { path: '/login', component: () => import('./views/Login.vue'), meta: { title: '登录' } },
+  { path: '/login/callback', component: () => import('./views/LoginCallback.vue'), meta: { title: '统一身份认证登录' } },
   { path: '/password', component: () => import('./views/Password.vue'), meta: { roles: ALL_BUT_SCREEN, title: '修改密码' } },
   // 系统管理
   { path: '/admin/users', component: () => import('./views/admin/Accounts.vue'), meta: { roles: ['admin'], title: '用户管理' } },

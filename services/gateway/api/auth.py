@@ -1,4 +1,4 @@
-"""POST /auth/token, GET /me, POST /me/password."""
+"""POST /auth/token, GET /auth/providers, POST /auth/oidc/token, GET /me, POST /me/password."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from flask import current_app
 
 from kit import config
 from kit.clock import LOCAL_TZ
-from services.gateway import auth
+from services.gateway import auth, oidc
 from services.gateway.problems import Problem
 from services.gateway.users import LockedOut, authenticate, change_own_password
 
 
-def _user_json(username, role, department, enterprise, display_name="", must_change_password=False):
+def _user_json(username, role, department, enterprise, display_name="", must_change_password=False, sso=False):
     return {
         "username": username,
         "role": role,
@@ -19,6 +19,7 @@ def _user_json(username, role, department, enterprise, display_name="", must_cha
         "enterprise": enterprise or None,
         "display_name": display_name,
         "must_change_password": bool(must_change_password),
+        "sso": bool(sso),
     }
 
 
@@ -35,6 +36,13 @@ def _token_json(user) -> dict:
 
 
 def token(body):
+    if not current_app.config["LOGIN"].password_login:
+        raise Problem(
+            403,
+            "本系统已关闭用户名密码登录，请使用统一身份认证登录",
+            title="请使用统一身份认证",
+            code="password_login_disabled",
+        )
     manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
     try:
         user = authenticate(current_app.config["SESSIONS"], body["username"], body["password"], manual)
@@ -48,10 +56,53 @@ def token(body):
     return _token_json(user)
 
 
+def providers():
+    """How one may log in: with a password, and with the city's identity platform (where the web client sends the
+    browser, with which client id and scope)."""
+    login, issuer = current_app.config["LOGIN"], current_app.config["ISSUER"]
+    if issuer is None:
+        return {"password_login": login.password_login, "oidc": None}
+    try:
+        document = issuer.discovery()
+    except oidc.IssuerUnavailable:
+        raise Problem(503, oidc.UNAVAILABLE, password_login=login.password_login) from None
+    return {
+        "password_login": login.password_login,
+        "oidc": {
+            "issuer": login.issuer,
+            "authorization_endpoint": document["authorization_endpoint"],
+            "client_id": login.client_id,
+            "scope": login.scope,
+        },
+    }
+
+
+def oidc_token(body):
+    """The web client's authorization code (with its PKCE verifier), exchanged at the issuer for an access token,
+    which is checked as every request's will be."""
+    issuer = current_app.config["ISSUER"]
+    if issuer is None:
+        raise Problem(404, "本系统未接入统一身份认证", title="未配置统一身份认证")
+    try:
+        access, lifetime, claims = issuer.exchange(body["code"], body["code_verifier"], body["redirect_uri"])
+    except oidc.IssuerUnavailable:
+        raise Problem(503, oidc.UNAVAILABLE) from None
+    user = _user_json(
+        claims["sub"], claims["role"], claims["department"], claims["enterprise"], claims["name"], sso=True
+    )
+    return {"access_token": access, "token_type": "bearer", "expires_in": lifetime, "user": user}
+
+
 def me():
     a, claims = auth.current_actor(), auth.current_claims()
     return _user_json(
-        a.username, a.role, a.department, a.enterprise, claims.get("name", ""), claims.get("pwd_change", False)
+        a.username,
+        a.role,
+        a.department,
+        a.enterprise,
+        claims.get("name", ""),
+        claims.get("pwd_change", False),
+        claims.get("sso", False),
     )
 
 
@@ -59,6 +110,8 @@ def change_password(body):
     """The person changes their own password; the answer is a new token, since every earlier one ends."""
     if auth.current_actor().role == "screen":
         raise Problem(403, "大屏账号没有密码可改")
+    if auth.current_claims().get("sso"):
+        raise Problem(403, "统一身份认证账号的密码请在统一身份认证平台修改")
     user = change_own_password(
         current_app.config["SESSIONS"], auth.current_actor().username, body["current_password"], body["new_password"]
     )
