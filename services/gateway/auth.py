@@ -97,8 +97,21 @@ def issue_token(user: User, ttl_seconds: int | None = None) -> tuple[str, int]:
 # ---- whether a token's account still stands as it was when the token was issued ----
 
 _store: sessionmaker[Session] | None = None
-# username -> (when looked up, generation, may log in)
-_accounts: dict[str, tuple[float, int, bool]] = {}
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What a token of the account must agree with: its generation and the rights it was issued with."""
+
+    generation: int
+    usable: bool  # active (and, for a demo user, on the manual clock)
+    role: str
+    department: str
+    enterprise: str
+
+
+# username -> (when looked up, what was found)
+_accounts: dict[str, tuple[float, AccountState]] = {}
 
 
 def use_user_store(sessions: sessionmaker[Session] | None) -> None:
@@ -113,21 +126,25 @@ def forget_account(username: str) -> None:
     _accounts.pop(username, None)
 
 
-def _account(username: str) -> tuple[int, bool] | None:
+def _account(username: str) -> AccountState | None:
     hit = _accounts.get(username)
     now = time.monotonic()
     if hit is not None and now - hit[0] < config.number("ZHITONG_TOKEN_RECHECK_SECONDS", 5):
-        return hit[1], hit[2]
+        return hit[1]
     with _store() as session:
         row = session.execute(
-            select(User.token_generation, User.active, User.demo).where(User.username == username)
+            select(User.token_generation, User.active, User.demo, User.role, User.department, User.enterprise).where(
+                User.username == username
+            )
         ).first()
     if row is None:
         _accounts.pop(username, None)
         return None
     manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
-    state = (row.token_generation, row.active and (manual or not row.demo))
-    _accounts[username] = (now, *state)
+    state = AccountState(
+        row.token_generation, row.active and (manual or not row.demo), row.role, row.department, row.enterprise
+    )
+    _accounts[username] = (now, state)
     return state
 
 
@@ -171,9 +188,12 @@ def bearer_info(token: str):
         raise OAuthProblem(detail="访问令牌中的角色无效")
     if _store is not None:
         account = _account(claims["sub"])
-        if account is None or not account[1]:
+        if account is None or not account.usable:
             raise OAuthProblem(detail="账号不存在或已停用，请联系系统管理员")
-        if claims.get("gen", 0) != account[0]:
+        # the rights come from the account as stored: a token claiming other ones was not issued here
+        issued_as = (claims.get("role"), claims.get("department") or "", claims.get("enterprise") or "")
+        stored = (account.role, account.department or "", account.enterprise or "")
+        if claims.get("gen", 0) != account.generation or issued_as != stored:
             raise OAuthProblem(detail="登录已失效（密码已修改、账号已变更或已被强制下线），请重新登录")
     return claims
 

@@ -15,6 +15,7 @@ the token."""
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import logging
 import os
@@ -35,7 +36,7 @@ from kit.actor import HANDLER_ROLES, SYSTEM, Actor
 from kit.catalog import load_catalog
 from kit.clock import LOCAL_TZ, SystemClock
 from kit.db import make_engine, session_factory, transaction
-from kit.text import clean_text, printable
+from kit.text import CONTROL_IN_LINE, clean_text, printable
 from services.gateway.auth import ROLES, check_password, forget_account, hash_password, issue_token
 from services.gateway.models import AuditEntry, User
 
@@ -114,32 +115,57 @@ class LockedOut(Exception):
         self.until = until
 
 
+class Deactivated(Exception):
+    """The right password of an account an administrator deactivated."""
+
+
+@functools.cache
+def _nobody() -> str:
+    """A hash to check against when there is no such user, so that an unknown name takes as long as a known one."""
+    return hash_password("no such user")
+
+
 def authenticate(sessions: sessionmaker[Session], username: str, password: str, manual_clock: bool) -> User | None:
     """The user whose password this is, or None. After `ZHITONG_LOGIN_MAX_FAILURES` (5) wrong passwords in a row
     the user is locked out for `ZHITONG_LOGIN_LOCK_MINUTES` (15) minutes of real time, whatever the suite's clock,
-    and even the right password raises LockedOut until then; a successful login clears the count."""
+    and even the right password raises LockedOut until then; a successful login clears the count. Each attempt is
+    counted before its password is checked, so that guesses sent all at once get no more tries than one by one."""
     now = datetime.now(UTC)
-    with sessions() as session:
-        user = session.get(User, username)
-    if user is None or not user.active or (user.demo and not manual_clock):
+    most = config.integer("ZHITONG_LOGIN_MAX_FAILURES", 5)
+    with transaction(sessions) as session:
+        row = session.get(User, username, with_for_update=True)
+        usable = row is not None and (manual_clock or not row.demo)
+        if usable:
+            if row.locked_until is not None and row.locked_until > now:
+                raise LockedOut(row.locked_until)
+            if row.failed_logins >= most:  # attempts still being checked have used up the tries
+                _lock(session, row, now)
+            else:
+                row.failed_logins += 1
+    if not usable:
+        check_password(password, _nobody())
         return None
-    if user.locked_until is not None and user.locked_until > now:
-        raise LockedOut(user.locked_until)
-    right = check_password(password, user.password_hash)
-    if right and not (user.failed_logins or user.locked_until):
-        return user
+    if row.locked_until is not None and row.locked_until > now:
+        raise LockedOut(row.locked_until)
+    right = check_password(password, row.password_hash)
     with transaction(sessions) as session:
         row = session.get(User, username, with_for_update=True)
         if right:
-            row.failed_logins, row.locked_until = 0, None
-        else:
-            row.failed_logins = (row.failed_logins or 0) + 1
-            if row.failed_logins >= config.integer("ZHITONG_LOGIN_MAX_FAILURES", 5):
-                row.locked_until = now + timedelta(minutes=config.integer("ZHITONG_LOGIN_LOCK_MINUTES", 15))
-                row.failed_logins = 0
-                _audit(session, now, SYSTEM, username, "locked", reason="密码连续输错次数过多")
-                log.warning("user %s locked out after repeated wrong passwords", username)
-    return user if right else None
+            row.failed_logins = 0
+        elif row.failed_logins >= most and (row.locked_until is None or row.locked_until <= now):
+            _lock(session, row, now)
+        session.flush()
+        session.expunge(row)
+    if right and not row.active:
+        raise Deactivated(username)
+    return row if right and row.active else None
+
+
+def _lock(session: Session, row: User, now: datetime) -> None:
+    row.locked_until = now + timedelta(minutes=config.integer("ZHITONG_LOGIN_LOCK_MINUTES", 15))
+    row.failed_logins = 0
+    _audit(session, now, SYSTEM, row.username, "locked", reason="密码连续输错次数过多")
+    log.warning("user %s locked out after repeated wrong passwords", row.username)
 
 
 # ---------------- user administration (用户管理) ----------------
@@ -200,16 +226,17 @@ def view(user: User, now: datetime | None = None) -> dict:
     }
 
 
-def check_new_password(password: str, username: str) -> None:
-    """Refuses a password that is too easy: at least 8 characters with letters and digits, not the user name."""
+def check_new_password(password: str, username: str, field: str = "new_password") -> None:
+    """Refuses a password that is too easy or cannot be typed again: at least 8 characters with letters and digits,
+    not the user name, no blanks at its ends and no invisible characters."""
     if not 8 <= len(password) <= 128:
-        raise errors.Invalid("密码长度须为8至128位", field="new_password")
+        raise errors.Invalid("密码长度须为8至128位", field=field)
     if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
-        raise errors.Invalid("密码须同时包含字母和数字", field="new_password")
+        raise errors.Invalid("密码须同时包含字母和数字", field=field)
     if username.lower() in password.lower():
-        raise errors.Invalid("密码不能包含用户名", field="new_password")
-    if password != password.strip() or re.search(r"[\x00-\x1f\x7f]", password):
-        raise errors.Invalid("密码不能以空格开头或结尾，也不能含有控制字符", field="new_password")
+        raise errors.Invalid("密码不能包含用户名", field=field)
+    if password != password.strip() or CONTROL_IN_LINE.search(password):
+        raise errors.Invalid("密码不能以空格开头或结尾，也不能含有不可见的字符", field=field)
 
 
 def temporary_password() -> str:
@@ -323,7 +350,7 @@ def create_user(
     password = fields.get("password") or ""
     issued = None
     if password:
-        check_new_password(password, username)
+        check_new_password(password, username, "password")
     else:
         password = issued = temporary_password()
     now = _now()
@@ -346,16 +373,19 @@ def create_user(
             if session.get(User, username) is not None:
                 raise errors.AlreadyExists(f"用户名“{username}”已被使用")
             session.add(user)
-            _audit(session, now, actor, username, "created", to_status=role, reason=_placement_text(user))
+            _audit(session, now, actor, username, "created", to_status=role, reason=_placement_text(user, directory))
     except IntegrityError:  # the same name created at the same moment
         raise errors.AlreadyExists(f"用户名“{username}”已被使用") from None
     log.info("user %s (%s) created by %s", username, role, actor.username)
     return view(user, now), issued
 
 
-def _placement_text(user: User) -> str:
-    where = f"部门 {user.department}" if user.department else (f"企业 {user.enterprise}" if user.enterprise else "")
-    return "，".join(p for p in (f"角色 {user.role}", where, f"名称 {user.display_name}") if p)
+def _placement_text(user: User, directory: Directory) -> str:
+    """The account's role, department or enterprise and name as a person reads them in its trail."""
+    department = directory.departments.get(user.department, user.department)
+    where = f"部门 {department}" if user.department else (f"企业 {user.enterprise}" if user.enterprise else "")
+    role = ROLE_NAMES.get(user.role, user.role)
+    return "，".join(p for p in (f"角色 {role}", where, f"名称 {user.display_name}") if p)
 
 
 def update_user(
@@ -378,12 +408,12 @@ def update_user(
             changes.get("enterprise", user.enterprise if role == user.role else ""),
             directory,
         )
-        before = _placement_text(user)
+        before = _placement_text(user, directory)
         placement_changed = (role, department, enterprise) != (user.role, user.department, user.enterprise)
         if "display_name" in changes:
             user.display_name = clean_text(changes["display_name"], "姓名或名称", 60, "display_name")
         user.role, user.department, user.enterprise = role, department, enterprise
-        after = _placement_text(user)
+        after = _placement_text(user, directory)
         if after == before:
             return view(user, now)
         if placement_changed:

@@ -24,17 +24,19 @@ from kit.text import CONTROL_IN_LINE, clean_text
 from kit.workflow_port import WorkflowPort
 from services.intake.models import AuditEntry, Enterprise, MaterialFile, Project, StageApplication
 from services.intake.models import Outbox as OutboxTable
-from services.intake.storage import BlobStore
+from services.intake.storage import EXTENSIONS, BlobStore
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 PHONE = re.compile(r"^1\d{10}$")
 REGISTRARS = ("agent", "admin")
 
 
-def safe_filename(name: str) -> str:
-    """The last part of an uploaded file's name, without folders or control characters."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    return CONTROL_IN_LINE.sub("", base).strip(" .")[:255]
+def safe_filename(name: str, media_type: str) -> str:
+    """The last part of an uploaded file's name, without folders or control characters, ending as its content is
+    (营业执照.cmd holding a PDF is kept as 营业执照.pdf): whoever saves it later gets a file that opens as what it is."""
+    base = CONTROL_IN_LINE.sub("", re.split(r"[\\/]", name or "")[-1]).strip(" .")
+    stem = base.rsplit(".", 1)[0].strip(" .") if "." in base else base
+    return stem[:240] + EXTENSIONS[media_type] if stem else ""
 
 
 @dataclass
@@ -328,7 +330,7 @@ class Intake:
                 sha256=digest,
                 size=len(content),
                 media_type=media_type,
-                filename=safe_filename(filename),
+                filename=safe_filename(filename, media_type),
                 uploaded_by=actor.username,
                 uploaded_at=self.clock.now(),
             )
@@ -543,10 +545,9 @@ class Intake:
 
     @staticmethod
     def _check_replaceable(code: str, name: str, users: list) -> None:
-        """A material on file may be replaced while no item that uses it is being reviewed, or when one of them is
-        suspended for supplements (补正): a department must never find the file it is checking swapped unasked."""
-        if any(item.status == "suspended" for item in users):
-            return
+        """A material on file may be replaced while no item that uses it is being reviewed: before submission, after
+        the decisions, or once every department reviewing it suspended its item for supplements (补正). A department
+        never finds the file it is checking swapped unasked."""
         reviewing = [item for item in users if item.status in REVIEWED_STATUSES]
         if reviewing:
             which = "、".join(f"{item.code}（{STATUS_ZH.get(item.status, item.status)}）" for item in reviewing)

@@ -60,7 +60,12 @@ def test_a_new_officer_chooses_a_password_before_doing_anything_else(client):
     r = client.get("/api/v1/items", headers=first)
     assert "临时密码" in problem(r, 403) and r.json()["code"] == "password_change_required"
 
-    for weak, why in (("short1", "8至128位"), ("onlyletters", "字母和数字"), ("zjj-li-2026", "用户名")):
+    for weak, why in (
+        ("short1", "8至128位"),
+        ("onlyletters", "字母和数字"),
+        ("zjj-li-2026", "用户名"),
+        ("Good\u200bPass123", "不可见的字符"),
+    ):
         r = client.post(
             "/api/v1/me/password", json={"current_password": temporary, "new_password": weak}, headers=first
         )
@@ -82,7 +87,7 @@ def test_a_new_officer_chooses_a_password_before_doing_anything_else(client):
 
     history = client.get("/api/v1/admin/users/zjj-li/history", headers=admin).json()["entries"]
     assert [(e["action"], e["actor"]) for e in history] == [("created", "admin"), ("password_changed", "zjj-li")]
-    assert "部门 zjj" in history[0]["reason"]
+    assert "角色 审批人员，部门 住房和城乡建设局" in history[0]["reason"]
 
 
 def test_accounts_are_checked_against_the_catalog_and_the_registered_enterprises(client):
@@ -149,7 +154,10 @@ def test_deactivating_ends_every_login_and_activating_restores_the_account(clien
     r = client.post(act, json={"action": "deactivate", "reason": "调离岗位"}, headers=admin)
     assert r.status_code == 200 and r.json()["user"]["active"] is False
     assert "已停用" in problem(client.get("/api/v1/me", headers=officer), 401)
-    assert problem(client.post("/api/v1/auth/token", json={"username": "zrgh-officer", "password": "demo12345"}), 401)
+    r = client.post("/api/v1/auth/token", json={"username": "zrgh-officer", "password": "demo12345"})
+    assert problem(r, 401) == "账号已停用，请联系系统管理员"  # told why, once the password is right
+    r = client.post("/api/v1/auth/token", json={"username": "zrgh-officer", "password": "wrong"})
+    assert problem(r, 401) == "用户名或密码错误"
     assert "已停用" in problem(client.post(act, json={"action": "deactivate", "reason": "再次"}, headers=admin), 409)
     assert client.post(act, json={"action": "activate"}, headers=admin).json()["user"]["active"] is True
     assert "登录已失效" in problem(client.get("/api/v1/me", headers=officer), 401)  # the old token stays ended
@@ -186,7 +194,7 @@ def test_a_new_department_ends_the_old_logins_a_new_name_does_not(client):
     changes = [
         e["reason"] for e in client.get("/api/v1/admin/users/zrgh-officer/history", headers=admin).json()["entries"]
     ]
-    assert len(changes) == 3 and "部门 zrgh" in changes[1] and "部门 zjj" in changes[1]
+    assert len(changes) == 3 and "部门 自然资源和规划局" in changes[1] and "部门 住房和城乡建设局" in changes[1]
 
 
 def test_a_reset_password_unlocks_the_account_and_a_forced_sign_out_ends_the_screen_token(client, monkeypatch):
@@ -251,3 +259,55 @@ def test_the_first_administrator_of_a_deployment_comes_from_the_command_line(mak
     assert (
         client.post("/api/v1/auth/token", json={"username": "root", "password": "City-admin-2027"}).status_code == 200
     )
+
+
+def test_guesses_sent_all_at_once_get_no_more_tries_than_one_by_one(make_client, monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.gateway import users
+
+    make_client("manual")
+    monkeypatch.setenv("ZHITONG_LOGIN_MAX_FAILURES", "5")
+    checked, real_check = [], users.check_password
+
+    def counting(password, stored):
+        checked.append(password)
+        return real_check(password, stored)
+
+    monkeypatch.setattr(users, "check_password", counting)
+    sessions, start = users.gateway_sessions(), threading.Barrier(20)
+
+    def guess(n):
+        start.wait()
+        try:
+            return "ok" if users.authenticate(sessions, "e03", f"guess-{n}", True) else "wrong"
+        except users.LockedOut:
+            return "locked"
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(guess, range(20)))
+    assert answers.count("wrong") == len(checked) <= 5 and answers.count("locked") >= 15
+    history = [e["action"] for e in users.history(sessions, users.Actor("admin", "admin"), "e03")]
+    assert history == ["locked"]  # one lockout, written once
+    with pytest.raises(users.LockedOut):  # even the right password, until the lock runs out
+        users.authenticate(sessions, "e03", "demo12345", True)
+
+
+def test_a_token_claiming_rights_its_account_does_not_have_is_refused(client):
+    import time
+
+    import jwt
+
+    from services.gateway.auth import settings
+
+    now = int(time.time())
+    forged = {"sub": "e01", "role": "admin", "department": "", "enterprise": "", "gen": 0, "iss": "zhitong"}
+    token = jwt.encode({**forged, "iat": now, "exp": now + 600}, settings().secret, algorithm="HS256")
+    assert "登录已失效" in problem(client.get("/api/v1/admin/users", headers=auth(token)), 401)
+    honest = jwt.encode(
+        {**forged, "role": "enterprise", "enterprise": "E01", "iat": now, "exp": now + 600},
+        settings().secret,
+        algorithm="HS256",
+    )
+    assert client.get("/api/v1/me", headers=auth(honest)).json()["enterprise"] == "E01"

@@ -182,8 +182,22 @@ def test_a_material_under_review_is_replaced_only_after_a_request_for_supplement
     stage = workflow.act_on_stage(WINDOW, project.id, "S1", "accept")
     with pytest.raises(errors.Conflict, match="请联系审批部门发起补正"):
         intake.upload_material(E01, project.id, "M01", "营业执照.pdf", PDF + b"% v3\n")
-    s1_07 = next(i for i in stage.items if i.code == "S1-07")
+    s1_07, s1_01 = (next(i for i in stage.items if i.code == code) for code in ("S1-07", "S1-01"))
     workflow.act_on_item(officer(s1_07.department), s1_07.id, "suspend", reason="营业执照未盖章，请补正")
+    with pytest.raises(errors.Conflict, match="S1-01"):  # the other department still has it in hand
+        intake.upload_material(E01, project.id, "M01", "营业执照（盖章）.pdf", PDF + b"% v3\n")
+    workflow.act_on_item(officer(s1_01.department), s1_01.id, "suspend", reason="同上，请补正营业执照")
     assert intake.upload_material(E01, project.id, "M01", "营业执照（盖章）.pdf", PDF + b"% v3\n").version == 3
     with pytest.raises(errors.Invalid):  # a material no item needs is refused as before, refused or not
         intake.upload_material(E01, project.id, "M99", "x.pdf", PDF)
+
+
+def test_a_file_keeps_its_name_but_ends_as_its_content_is(intake, project):
+    from services.intake.domain import safe_filename
+
+    assert safe_filename("营业执照.cmd", "application/pdf") == "营业执照.pdf"
+    assert safe_filename("C:\\fakepath\\扫描件.JPEG.html", "image/jpeg") == "扫描件.JPEG.jpg"
+    assert safe_filename("../../地形图", "image/png") == "地形图.png"
+    assert safe_filename(" ../. ", "application/pdf") == ""  # nothing left of the name
+    stored = intake.upload_material(E01, project.id, "M01", "营业执照.cmd", PDF)
+    assert stored.filename == "营业执照.pdf"

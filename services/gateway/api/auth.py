@@ -8,7 +8,7 @@ from kit import config
 from kit.clock import LOCAL_TZ
 from services.gateway import auth, oidc
 from services.gateway.problems import Problem
-from services.gateway.users import LockedOut, authenticate, change_own_password
+from services.gateway.users import Deactivated, LockedOut, authenticate, change_own_password
 
 
 def _user_json(username, role, department, enterprise, display_name="", must_change_password=False, sso=False):
@@ -46,6 +46,8 @@ def token(body):
     manual = config.choice("ZHITONG_CLOCK", "system", ("system", "manual")) == "manual"
     try:
         user = authenticate(current_app.config["SESSIONS"], body["username"], body["password"], manual)
+    except Deactivated:
+        raise Problem(401, "账号已停用，请联系系统管理员", title="登录失败") from None
     except LockedOut as locked:
         until = locked.until.astimezone(LOCAL_TZ).strftime("%H:%M")
         raise Problem(

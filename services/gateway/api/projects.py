@@ -109,8 +109,10 @@ def material_file(project_id, material_code, version=0):
         ),
     )
     m = found.material
-    name = m.filename or f"{m.code}-{m.version}{EXTENSIONS.get(m.media_type, '')}"
-    fallback = f"{m.code}-{m.version}{EXTENSIONS.get(m.media_type, '')}"
+    extension = EXTENSIONS.get(m.media_type, "")
+    fallback = f"{m.code}-{m.version}{extension}"
+    # the name always ends as the content is, whatever name the file came with
+    name = m.filename if m.filename and m.filename.lower().endswith(extension) else fallback
     return Response(
         found.content,
         mimetype=m.media_type,
