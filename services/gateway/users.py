@@ -329,6 +329,16 @@ def list_users(
         return [view(u, now) for u in rows], total
 
 
+def display_names(sessions: sessionmaker[Session], usernames) -> dict[str, str]:
+    """The names people are shown by (住建局李明 rather than zjj-li), for the user names of an audit trail."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    with sessions() as session:
+        rows = session.execute(select(User.username, User.display_name).where(User.username.in_(wanted)))
+        return {username: name for username, name in rows if name}
+
+
 def get_user(sessions: sessionmaker[Session], actor: Actor, username: str) -> dict:
     _may_manage(actor, "enterprise")  # the window may look at enterprise accounts; _found hides the others
     with sessions() as session:

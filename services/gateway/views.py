@@ -224,11 +224,13 @@ def plan(p: wpb.ApprovalPlan) -> dict:
     }
 
 
-def audit_entry(e, source: str) -> dict:
+def audit_entry(e, source: str, names: dict[str, str] | None = None) -> dict:
+    """One entry of an audit trail; `names` gives the people's names for their user names."""
     return {
         "at": local_time(e.at),
         "source": source,
         "actor": e.actor,
+        "actor_name": (names or {}).get(e.actor) or None,
         "actor_role": e.actor_role,
         "on_behalf_of": _or_none(e.on_behalf_of),
         "subject_type": e.subject_type,

@@ -541,6 +541,21 @@ class Intake:
             query = select(AuditEntry).where(AuditEntry.project_id == project_id).order_by(AuditEntry.id)
             return list(session.scalars(query))
 
+    def stage_application(self, actor: Actor, project_id: str, stage: str) -> StageApplication:
+        """The stage's application as it was last submitted: who submitted it, when, and the materials on file
+        then (what an acceptance receipt lists, however the files change later)."""
+        self.workflow.project(actor, project_id)  # visibility is workflow's: NotFound when hidden
+        with self.sessions() as session:
+            found = session.scalars(
+                select(StageApplication)
+                .where(StageApplication.project_id == project_id, StageApplication.stage == stage)
+                .order_by(StageApplication.id.desc())
+                .limit(1)
+            ).first()
+        if found is None:
+            raise errors.NotFound(f"阶段“{stage[:10]}”尚未申报", field="stage")
+        return found
+
     # ---------------- helpers ----------------
 
     @staticmethod

@@ -137,6 +137,26 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             project_id=request.project_id, stage=request.stage, status=status, deferred_materials=deferred
         )
 
+    def GetStageApplication(self, request, context):
+        found = self.intake.stage_application(Actor.from_proto(request.actor), request.project_id, request.stage)
+        names = self.intake.workflow.material_names()
+        return pb.GetStageApplicationResponse(
+            project_id=found.project_id,
+            stage=found.stage,
+            submitted_by=found.submitted_by,
+            submitted_at=timestamp(found.submitted_at),
+            materials=[
+                pb.ApplicationMaterial(
+                    code=code,
+                    name_zh=names.get(code, code),
+                    sha256="" if kept.startswith("decision:") else kept,
+                    produced_by=kept.removeprefix("decision:") if kept.startswith("decision:") else "",
+                )
+                for code, kept in sorted(found.materials.items())
+            ],
+            deferred_materials=list(found.deferred_materials or []),
+        )
+
     def ListProjectHistory(self, request, context):
         entries = self.intake.project_history(Actor.from_proto(request.actor), request.project_id)
         return pb.ListProjectHistoryResponse(

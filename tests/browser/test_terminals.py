@@ -97,9 +97,19 @@ def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
     expect(page.get_by_role("heading", name="工程建设项目审批受理回执")).to_be_visible()
     expect(page.locator("table.lines")).to_contain_text("S1-07 建设用地规划许可证核发")
     expect(page.locator("ol.received")).to_contain_text("营业执照")
+    expect(page.locator("ol.received")).to_contain_text("M03 项目立项文件")  # issued later by S1-01: said so
+    expect(page.locator("ol.received")).to_contain_text("由 S1-01 审批结果共享")
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="打印回执")).to_be_hidden()
     window.shot("window-print-receipt")
+    # reprinted by the window's head: still the officer who accepted it; a stage not accepted has no receipt
+    head = open_page(PC)
+    log_in(head, suite, "window-head")
+    head.page.goto(f"/window/receipt/{pid}/S1")
+    expect(head.page.locator(".sheet footer")).to_contain_text("受理人：政务服务中心综合窗口审批人员")
+    head.page.goto(f"/window/receipt/{pid}/S2")
+    expect(head.page.get_by_role("status")).to_contain_text("尚未受理")
+    expect(head.page.get_by_role("button", name="打印回执")).to_have_count(0)
 
     # 部门端: the filing S1-01 is in the development and reform bureau's queue; the officer approves it
     officer = open_page(PC)
@@ -114,7 +124,7 @@ def test_a_stage_from_the_phone_to_the_big_screen(suite, open_page):
     expect(page.locator("ol.history")).to_contain_text("受理")
     page.get_by_role("button", name="准予许可").click()
     expect(page.locator(".item-status")).to_have_text("已办结")
-    expect(page.locator("ol.history")).to_contain_text("fgw-officer · 准予许可")
+    expect(page.locator("ol.history")).to_contain_text("发展和改革局审批人员 · 准予许可")
     officer.shot("dept-pc-item")
 
     # a week later the land-use permit (limit 3 working days) is late: red, first in its department's queue

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
 from kit.proto import enum_value
-from services.gateway import clients, views
+from services.gateway import clients, users, views
 from services.gateway.auth import actor_pb
 
 
@@ -38,16 +39,5 @@ def act(item_id, body):
 
 def history(item_id):
     found = clients.workflow().call("ListItemHistory", wpb.ListItemHistoryRequest(actor=actor_pb(), item_id=item_id))
-    return [
-        {
-            "at": views.local_time(e.at),
-            "actor": e.actor,
-            "actor_role": e.actor_role,
-            "on_behalf_of": e.on_behalf_of or None,
-            "action": e.action,
-            "from_status": e.from_status,
-            "to_status": e.to_status,
-            "reason": e.reason,
-        }
-        for e in found.entries
-    ]
+    names = users.display_names(current_app.config["SESSIONS"], (e.actor for e in found.entries))
+    return [views.audit_entry(e, "workflow", names) for e in found.entries]

@@ -8,7 +8,7 @@ from flask import Response, current_app, render_template, request
 from zhitong.intake.v1 import intake_pb2 as ipb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
-from services.gateway import clients, views
+from services.gateway import clients, users, views
 from services.gateway.api.projects import _project
 from services.gateway.auth import actor_pb
 from services.gateway.models import User
@@ -92,8 +92,9 @@ def history(project_id):
     intake = clients.intake().call(
         "ListProjectHistory", ipb.ListProjectHistoryRequest(actor=actor, project_id=project_id)
     )
-    entries = [(e.at.ToDatetime(), 0, views.audit_entry(e, "intake")) for e in intake.entries]
-    entries += [(e.at.ToDatetime(), 1, views.audit_entry(e, "workflow")) for e in flow.entries]
+    names = users.display_names(current_app.config["SESSIONS"], (e.actor for e in [*intake.entries, *flow.entries]))
+    entries = [(e.at.ToDatetime(), 0, views.audit_entry(e, "intake", names)) for e in intake.entries]
+    entries += [(e.at.ToDatetime(), 1, views.audit_entry(e, "workflow", names)) for e in flow.entries]
     # One time line: by time; at the same instant intake's step (the upload, the submission) comes first.
     return {"entries": [entry for _, _, entry in sorted(entries, key=lambda t: (t[0], t[1]))]}
 

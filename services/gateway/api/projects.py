@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, current_app
 from zhitong.intake.v1 import intake_pb2 as ipb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
 from kit import config
 from kit.proto import enum_value
-from services.gateway import clients, views
+from services.gateway import clients, users, views
 from services.gateway.auth import actor_pb
 from services.gateway.problems import Problem
 
@@ -87,6 +87,26 @@ def form(project_id, stage):
 def materials(project_id):
     found = clients.intake().call("ListMaterials", ipb.ListMaterialsRequest(actor=actor_pb(), project_id=project_id))
     return {"materials": [views.stored_material(m) for m in found.materials]}
+
+
+def application(project_id, stage):
+    """The stage's application as submitted: who, when, and the materials on file then."""
+    found = clients.intake().call(
+        "GetStageApplication", ipb.GetStageApplicationRequest(actor=actor_pb(), project_id=project_id, stage=stage)
+    )
+    names = users.display_names(current_app.config["SESSIONS"], [found.submitted_by])
+    return {
+        "project_id": found.project_id,
+        "stage": found.stage,
+        "submitted_by": found.submitted_by,
+        "submitted_by_name": names.get(found.submitted_by),
+        "submitted_at": views.local_time(found.submitted_at),
+        "materials": [
+            {"code": m.code, "name_zh": m.name_zh, "sha256": m.sha256 or None, "produced_by": m.produced_by or None}
+            for m in found.materials
+        ],
+        "deferred_materials": list(found.deferred_materials),
+    }
 
 
 def material_versions(project_id, material_code):
