@@ -82,5 +82,10 @@ def test_the_window_opens_an_account_for_an_enterprise_on_a_phone(suite, open_pa
     form.locator("select[name=enterprise]").select_option("E05")
     form.get_by_role("button", name="开通账号").click()
     expect(page.locator(".issued .secret")).to_have_text(re.compile(r"^[A-Za-z0-9]{12}$"))
-    expect(page.locator(f"tr[data-username='{username}']")).to_contain_text("待修改初始密码")
+    row = page.locator(f"tr[data-username='{username}']")
+    expect(row).to_contain_text("待修改初始密码")
     w.shot("window-phone-accounts")
+    row.scroll_into_view_if_needed()  # on a phone each account is a card, its buttons within the screen
+    box = row.get_by_role("button", name="重置密码").bounding_box()
+    assert box and box["x"] + box["width"] <= 390
+    w.shot("window-phone-accounts-list")

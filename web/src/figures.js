@@ -31,3 +31,18 @@ export const LEVEL_ZH = {
   bad_rating: '差评',
   rectification_overdue: '整改超期',
 }
+
+const ROLE_ZH = { contact: '联络员', dept_head: '负责人', officer: '审批人员', supervisor: '督办员', team: '服务专班' }
+
+// The latest SMS as warnings: the same text at the same minute is one warning, however many people it went to
+// (`to` names them by their role).
+export function latestWarnings(messages, time) {
+  const lines = []
+  for (const m of messages || []) {
+    const same = lines.find((l) => l.text === m.text && l.level === m.level && time(l.created_at) === time(m.created_at))
+    const who = ROLE_ZH[m.recipient_role] || m.recipient_role
+    if (same) same.roles.includes(who) || same.roles.push(who)
+    else lines.push({ ...m, roles: [who] })
+  }
+  return lines.map((l) => ({ ...l, to: l.roles.join('、') }))
+}
