@@ -34,8 +34,9 @@ def main() -> None:
     lines = [
         "",
         "  直通 Zhitong is running (manual clock: set the time with POST /api/v1/admin/clock)",
-        f"  Web client         : {base}/  (企业端 /enterprise, 部门端 /dept, 窗口端 /window, 办事指南 /guide)",
-        f"  Big screen (大屏)  : {screen}",
+        f"  Web client         : {base}/  (企业端 /enterprise, 部门端 /dept, 窗口端 /window and /window/accounts,",
+        "                       督查端 /supervision, 用户管理 /admin/users, 办事指南 /guide; each login lands on its own)",
+        f"  Big screen (大屏)  : {screen}  (token valid 30 days; make screen-token: 365)",
         f"  API and Swagger UI : {base}/api/v1/ui/",
         f"  Health             : {base}/healthz   {base}/readyz",
         f"  SMS log            : {base}/api/v1/alerts/sms (as supervisor; the log provider also prints each SMS here)",

@@ -33,6 +33,18 @@ log = logging.getLogger("alerts")
 SMS = Counter("zhitong_sms_total", "SMS by provider and outcome", ["provider", "status"])
 HANDLED = Counter("zhitong_alert_events_total", "Events the alerts service handled", ["type"])
 
+# what a person typed (a question's subject, what a rating was about) goes into a government SMS only short and
+# without links: SMS gateways refuse long variables and links, and the department must not be sent somebody's URL
+TYPED_LIMIT = 20
+LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*")
+
+
+def typed(text: str, limit: int = TYPED_LIMIT) -> str:
+    """Free text for an SMS parameter: links replaced, blanks folded, at most `limit` characters."""
+    text = " ".join(LINK.sub("[链接]", text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 LEVELS = ("warning", "red", "reminder", "escalation", "question_overdue", "bad_rating", "rectification_overdue")
 ROLES = ("officer", "contact", "dept_head", "supervisor", "service_team")
 STATUSES = ("queued", "sent", "failed", "held", "cancelled")
@@ -208,7 +220,7 @@ class Alerts:
                 {
                     "department": dept.name_zh if dept else data["department"],
                     "department_code": data["department"],
-                    "subject": data.get("title", ""),
+                    "subject": typed(data.get("title", "")),
                     "score": str(data.get("score", "")),
                     "due": data.get("due_on", ""),
                 },
@@ -222,7 +234,7 @@ class Alerts:
                 {
                     "department": dept.name_zh if dept else data["department"],
                     "department_code": data["department"],
-                    "subject": data.get("subject", ""),
+                    "subject": typed(data.get("subject", "")),
                     "due": due,
                 },
             )

@@ -167,6 +167,16 @@ def test_an_overdue_question_warns_the_contact_then_the_supervisor(alerts):
     assert "材料清单" in messages[0].text and "10月13日17:30" in messages[0].text
 
 
+def test_what_people_typed_goes_into_an_sms_short_and_without_links(alerts):
+    event = question_event("2026-10-13 17:31")
+    event["data"]["subject"] = '=HYPERLINK("http://evil.example/?x=1","点我") 以及施工许可证办理的全部材料清单和要求'
+    deliver(alerts, event)
+    (text,) = {m.text for m in log_of(alerts, subject_id="q-1")}
+    assert "evil.example" not in text and "[链接]" in text
+    typed = text.split("“")[1].split("”")[0]
+    assert len(typed) == 20 and typed.endswith("…")
+
+
 def test_a_major_projects_warnings_also_go_to_its_service_team(alerts):
     """Workflow names the project's service team (专班) in its warning events; each member gets the warning, the red
     notice and the reminders, once a day each, but not the escalation meant for supervisors."""

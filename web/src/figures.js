@@ -32,7 +32,7 @@ export const LEVEL_ZH = {
   rectification_overdue: '整改超期',
 }
 
-const ROLE_ZH = { contact: '联络员', dept_head: '负责人', officer: '审批人员', supervisor: '督办员', team: '服务专班' }
+const ROLE_ZH = { contact: '联络员', dept_head: '负责人', officer: '审批人员', supervisor: '督办员', service_team: '服务专班' }
 
 // The latest SMS as warnings: the same text at the same minute is one warning, however many people it went to
 // (`to` names them by their role).

@@ -52,9 +52,10 @@ CONDITION_ZH = {
 def _catalog(project_type: str) -> wpb.GetCatalogResponse:
     cat = clients.workflow().call("GetCatalog", wpb.GetCatalogRequest(project_type=project_type))
     if project_type not in {t.code for t in cat.project_types}:
+        choices = "、".join(f"{t.name_zh}（{t.code}）" for t in cat.project_types)
         raise Problem(
             404,
-            f"没有“{project_type[:40]}”这一项目类型的办事指南，可选：{'、'.join(t.code for t in cat.project_types)}",
+            f"没有“{project_type[:40]}”这一项目类型的办事指南，可选：{choices}",
             title="未找到办事指南",
         )
     return cat
