@@ -19,12 +19,13 @@ from kit import audit, errors
 from kit.actor import Actor
 from kit.clock import Clock
 from kit.db import transaction
+from kit.media import EXTENSIONS
 from kit.outbox import Outbox
 from kit.text import CONTROL_IN_LINE, clean_text
 from kit.workflow_port import WorkflowPort
 from services.intake.models import AuditEntry, Enterprise, MaterialFile, Project, StageApplication
 from services.intake.models import Outbox as OutboxTable
-from services.intake.storage import EXTENSIONS, BlobStore
+from services.intake.storage import BlobStore
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 PHONE = re.compile(r"^1\d{10}$")

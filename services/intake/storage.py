@@ -21,7 +21,6 @@ SIGNATURES = (
 # how far from the end a file's closing mark may sit (writers pad PDFs and JPEGs after it)
 TAIL = 4096
 KIND_ZH = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
-EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
 
 
 def _whole(content: bytes, media_type: str) -> bool:

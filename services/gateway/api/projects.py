@@ -9,6 +9,7 @@ from zhitong.intake.v1 import intake_pb2 as ipb
 from zhitong.workflow.v1 import workflow_pb2 as wpb
 
 from kit import config
+from kit.media import EXTENSIONS
 from kit.proto import enum_value
 from services.gateway import clients, users, views
 from services.gateway.auth import actor_pb
@@ -115,9 +116,6 @@ def material_versions(project_id, material_code):
         ipb.ListMaterialVersionsRequest(actor=actor_pb(), project_id=project_id, material_code=material_code),
     )
     return {"versions": [views.stored_material(m) for m in found.versions]}
-
-
-EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
 
 
 def material_file(project_id, material_code, version=0):
